@@ -1,0 +1,212 @@
+//! Configuration from the environment, read once at start-up (DESIGN.md, "Configuration").
+//!
+//! Every service reads [`Config`]; a service with settings of its own reads them with the same
+//! [`Env`] so that a bad value is reported the same way.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::str::FromStr;
+
+/// Request bodies larger than this are answered with 413 unless `BODY_LIMIT_BYTES` says otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One Cloud Logging object per line on stdout.
+    Json,
+    /// Readable lines on stderr, for a terminal.
+    Text,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "json" => Ok(Self::Json),
+            "text" => Ok(Self::Text),
+            _ => Err("expected `json` or `text`".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind: all interfaces, as Cloud Run expects.
+    pub host: IpAddr,
+    /// `PORT`; 0 picks a free port (tests).
+    pub port: u16,
+    /// `RUST_LOG`, an env_logger filter.
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    /// `GOOGLE_CLOUD_PROJECT`: names trace ids in logs, and is the Datastore project unless
+    /// `DATASTORE_PROJECT_ID` is set.
+    pub project_id: Option<String>,
+    /// `BODY_LIMIT_BYTES`: largest accepted request body.
+    pub body_limit: usize,
+}
+
+/// A setting that could not be read: start-up stops with this one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}={:?}: {}",
+            self.variable, self.value, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where settings come from: the process environment, or a map in tests.
+pub struct Env<F>(F);
+
+impl Env<fn(&str) -> Option<String>> {
+    pub fn process() -> Self {
+        Env(|name| std::env::var(name).ok())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    pub fn from_fn(lookup: F) -> Self {
+        Env(lookup)
+    }
+
+    /// The variable's value; unset and empty are the same.
+    pub fn text(&self, variable: &str) -> Option<String> {
+        (self.0)(variable).filter(|value| !value.is_empty())
+    }
+
+    /// The variable parsed as `T`, `default` when unset.
+    pub fn parse_or<T>(&self, variable: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match self.text(variable) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|e: T::Err| ConfigError {
+                variable,
+                reason: e.to_string(),
+                value,
+            }),
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&Env::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        // Cloud Run sets K_SERVICE; there the logs go to Cloud Logging.
+        let default_format = if env.text("K_SERVICE").is_some() {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        };
+        let body_limit = env.parse_or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT)?;
+        if body_limit == 0 {
+            return Err(ConfigError {
+                variable: "BODY_LIMIT_BYTES",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: env.parse_or("PORT", 8080)?,
+            log_filter: env.text("RUST_LOG").unwrap_or_else(|| "info".into()),
+            log_format: env.parse_or("LOG_FORMAT", default_format)?,
+            project_id: env.text("GOOGLE_CLOUD_PROJECT"),
+            body_limit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::read(&Env::from_fn(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        }))
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let config = read(&[]).expect("defaults are valid");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.log_filter, "info");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.project_id, None);
+        assert_eq!(config.body_limit, DEFAULT_BODY_LIMIT);
+        assert_eq!(config.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn cloud_run_defaults_to_json_logs() {
+        let config = read(&[("K_SERVICE", "hello-world-service")]).expect("valid");
+        assert_eq!(config.log_format, LogFormat::Json);
+        let config = read(&[("K_SERVICE", "x"), ("LOG_FORMAT", "text")]).expect("valid");
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = read(&[
+            ("PORT", "0"),
+            ("RUST_LOG", "warn"),
+            ("GOOGLE_CLOUD_PROJECT", "demo"),
+            ("BODY_LIMIT_BYTES", "2048"),
+        ])
+        .expect("valid");
+        assert_eq!(config.port, 0);
+        assert_eq!(config.log_filter, "warn");
+        assert_eq!(config.project_id.as_deref(), Some("demo"));
+        assert_eq!(config.body_limit, 2048);
+    }
+
+    #[test]
+    fn empty_is_unset() {
+        let config = read(&[("PORT", ""), ("GOOGLE_CLOUD_PROJECT", "")]).expect("valid");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.project_id, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases = [
+            ("PORT", "abc"),
+            ("PORT", "70000"),
+            ("LOG_FORMAT", "xml"),
+            ("BODY_LIMIT_BYTES", "-1"),
+            ("BODY_LIMIT_BYTES", "0"),
+        ];
+        for (variable, value) in cases {
+            let error = read(&[(variable, value)]).expect_err(value);
+            assert_eq!(error.variable, variable);
+            assert_eq!(error.value, value);
+            let line = error.to_string();
+            assert!(
+                line.starts_with(&format!("invalid configuration: {variable}=\"{value}\": ")),
+                "{line}"
+            );
+            assert!(!line.contains('\n'), "{line}");
+        }
+    }
+}

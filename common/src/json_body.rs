@@ -1,0 +1,242 @@
+//! JSON request bodies, handled the same way by every service: 415 unless the body is declared as
+//! JSON, 413 over the limit, 400 unless it is a JSON object, and typed field access with 400s that
+//! name the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::configuration::DEFAULT_BODY_LIMIT;
+use crate::error::ApiError;
+
+/// The largest body a service accepts, as app data; [`DEFAULT_BODY_LIMIT`] when absent.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A request body that is a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl JsonObject {
+    /// `key` as a string; `None` when absent, 400 when present but not a string.
+    pub fn optional_str(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(not_a_string(key, other)),
+        }
+    }
+
+    /// `key` as a string; `missing` is the message when absent, 400 when not a string.
+    pub fn required_str(&self, key: &str, missing: &str) -> Result<&str, ApiError> {
+        self.optional_str(key)?
+            .ok_or_else(|| ApiError::BadRequest(missing.to_owned()))
+    }
+
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+fn not_a_string(key: &str, value: &Value) -> ApiError {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    ApiError::BadRequest(format!("{key} must be a string, not {kind}."))
+}
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+        // Checked before reading, so a wrong type or a declared 10 MiB body costs nothing.
+        let checked = check_content_type(req).and_then(|()| check_declared_length(req, limit));
+        let payload = payload.take();
+        Box::pin(async move {
+            checked?;
+            let body = read_body(payload, limit).await?;
+            parse_object(&body).map(JsonObject)
+        })
+    }
+}
+
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match req.mime_type() {
+        Ok(Some(mime)) if is_json(&mime) => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType(match declared {
+            None => "Content-Type must be application/json; the request has none.".into(),
+            Some(t) => format!("Content-Type must be application/json, not {t:?}."),
+        })),
+    }
+}
+
+/// `application/json` with any parameters, and structured-syntax `+json` types.
+fn is_json(mime: &actix_web::mime::Mime) -> bool {
+    use actix_web::mime::{APPLICATION, JSON};
+    mime.type_() == APPLICATION && (mime.subtype() == JSON || mime.suffix() == Some(JSON))
+}
+
+fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads the body, stopping as soon as it passes `limit` (chunked bodies declare no length).
+async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "The request body is empty; a JSON object is required.".into(),
+        ));
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::BadRequest(
+            "The request body must be a JSON object.".into(),
+        )),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "The request body is not valid JSON: {e}."
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use serde_json::json;
+
+    fn content_type_ok(content_type: Option<&str>) -> bool {
+        let mut req = TestRequest::default();
+        if let Some(t) = content_type {
+            req = req.insert_header((header::CONTENT_TYPE, t));
+        }
+        check_content_type(&req.to_http_request()).is_ok()
+    }
+
+    #[test]
+    fn json_content_types_are_accepted() {
+        for t in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+            "application/cloudevents+json; charset=UTF-8",
+        ] {
+            assert!(content_type_ok(Some(t)), "{t}");
+        }
+    }
+
+    #[test]
+    fn other_content_types_are_refused() {
+        for t in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("text/json"),
+            Some("application/jsonx"),
+            Some("not a mime type"),
+        ] {
+            assert!(!content_type_ok(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn declared_length_over_the_limit_is_413() {
+        let req = TestRequest::default()
+            .insert_header((header::CONTENT_LENGTH, "11"))
+            .to_http_request();
+        assert_eq!(
+            check_declared_length(&req, 10),
+            Err(ApiError::PayloadTooLarge { limit: 10 })
+        );
+        assert_eq!(check_declared_length(&req, 11), Ok(()));
+    }
+
+    #[test]
+    fn only_objects_parse() {
+        assert_eq!(
+            parse_object(br#"{"a": 1}"#),
+            Ok(json!({"a": 1}).as_object().cloned().unwrap_or_default())
+        );
+        for body in [
+            &b""[..],
+            b"  \n",
+            b"[]",
+            b"null",
+            b"\"x\"",
+            b"1",
+            b"{",
+            b"\xff",
+        ] {
+            assert!(
+                matches!(parse_object(body), Err(ApiError::BadRequest(_))),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_are_typed() {
+        let object = JsonObject(
+            json!({"s": "x", "n": 1, "z": null})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        assert_eq!(object.optional_str("s"), Ok(Some("x")));
+        assert_eq!(object.optional_str("absent"), Ok(None));
+        assert_eq!(
+            object.optional_str("n"),
+            Err(ApiError::BadRequest(
+                "n must be a string, not a number.".into()
+            ))
+        );
+        assert_eq!(
+            object.optional_str("z"),
+            Err(ApiError::BadRequest("z must be a string, not null.".into()))
+        );
+        assert_eq!(
+            object.required_str("absent", "absent is required."),
+            Err(ApiError::BadRequest("absent is required.".into()))
+        );
+    }
+}

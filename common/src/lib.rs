@@ -1,0 +1,14 @@
+//! What the three services share: configuration, telemetry, start-up and shutdown, the error
+//! contract and JSON bodies.
+
+pub mod configuration;
+pub mod error;
+pub mod json_body;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+
+pub use configuration::Config;
+pub use error::ApiError;
+pub use json_body::JsonObject;
+pub use startup::Application;

@@ -1,0 +1,182 @@
+//! One way to start the service for a test: in-process on port 0 ([`spawn_app`]), or as the
+//! real binary with its own environment ([`ServiceProcess`]).
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Config;
+use common::configuration::Env;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// Starts the service in this process on a free port.
+pub async fn spawn_app() -> TestApp {
+    let mut config = Config::read(&Env::from_fn(|_| None)).expect("defaults are valid");
+    config.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    config.port = 0;
+    let application = hello_world::startup::build(&config).expect("bind a free port");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    actix_web::rt::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
+        self.send(
+            "POST",
+            path,
+            Some("application/json"),
+            body.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    /// Any method, any Content-Type (`None`: no header), any body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send().await.expect("the service answers")
+    }
+}
+
+/// Status, Content-Type and body of a response.
+pub async fn read(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    let body = response.text().await.expect("a body");
+    (status, content_type, body)
+}
+
+/// The service binary, started with `vars` on top of PORT=0 and JSON logs, its stdout collected.
+pub struct ServiceProcess {
+    child: Child,
+    pub port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServiceProcess {
+    pub fn start(vars: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hello_world"));
+        command
+            .env_clear()
+            .envs([("PORT", "0"), ("LOG_FORMAT", "json"), ("RUST_LOG", "info")])
+            .envs(vars.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start the binary");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let collected = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                collected.lock().expect("not poisoned").push(line);
+            }
+        });
+        let mut process = Self {
+            child,
+            port: 0,
+            lines,
+        };
+        let listening = process.wait_for_log(|entry| {
+            entry["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("listening on port"))
+        });
+        process.port = listening["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .expect("the start-up line has the port");
+        process
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The first JSON log line that matches, waiting up to 5 s for it.
+    pub fn wait_for_log(&self, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self
+                .lines
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .find(|entry| matches(entry));
+            if let Some(entry) = found {
+                return entry;
+            }
+            let lines = self.lines.lock().expect("not poisoned").join("\n");
+            assert!(Instant::now() < deadline, "no such log line in:\n{lines}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit code and how long it took.
+    pub fn wait_exit(&mut self, limit: Duration) -> (Option<i32>, Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status.code(), started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the process did not exit within {limit:?}");
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave the binary running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary with `vars` and no PORT default; its exit code and stderr.
+pub fn run_to_exit(vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_hello_world"))
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run the binary");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
