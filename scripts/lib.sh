@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# Helpers shared by every script. Sourced, never run: `source "$(dirname "$0")/lib.sh"`.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export REPO_ROOT
+# shellcheck source=scripts/config.sh
+source "$REPO_ROOT/scripts/config.sh"
+
+DRY_RUN=${DRY_RUN:-0}
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# run CMD...: runs the command, or with --dry-run prints it, quoted so that it can be pasted.
+run() {
+  if ((DRY_RUN)); then
+    printf '%q ' "$@" | sed 's/ $//'
+    echo
+  else
+    "$@"
+  fi
+}
+
+# parse_common_flags "$@": handles --dry-run and --help; leaves the rest in REST_ARGS.
+parse_common_flags() {
+  REST_ARGS=()
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --dry-run) DRY_RUN=1 ;;
+      -h | --help) usage; exit 0 ;;
+      *) REST_ARGS+=("$arg") ;;
+    esac
+  done
+}
+
+# wait_http URL SECONDS: waits until URL answers 200.
+wait_http() {
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# stop_pid PID: stops a process we started (TERM, then KILL after 10 s) and its children.
+stop_pid() {
+  local pid=$1 children
+  kill -0 "$pid" 2>/dev/null || return 0
+  children=$(pgrep -P "$pid" || true)
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  # shellcheck disable=SC2086  # a list of PIDs
+  [[ -z $children ]] || kill -KILL $children 2>/dev/null || true
+}
