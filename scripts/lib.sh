@@ -43,6 +43,32 @@ wait_http() {
   done
 }
 
+# free_port: a TCP port of loopback that nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_group LOG CMD...: starts CMD in a session of its own (so that the emulators' gcloud
+# wrapper and java child stop together), output to LOG; prints the group id.
+start_group() {
+  local log_file=$1; shift
+  setsid "$@" > "$log_file" 2>&1 < /dev/null &
+  echo $!
+}
+
+# stop_group PGID: TERM to the whole group, KILL after 10 s.
+stop_group() {
+  local group=$1
+  kill -TERM -- "-$group" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 -- "-$group" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$group" 2>/dev/null || true
+}
+
+# firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode (DESIGN.md).
+firestore_emulator_command() {
+  echo gcloud emulators firestore start --database-mode=datastore-mode "--host-port=$1"
+}
+
 # stop_pid PID: stops a process we started (TERM, then KILL after 10 s) and its children.
 stop_pid() {
   local pid=$1 children

@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. What the tests need they start themselves and stop.
+# Runs every test of the workspace: starts the Firestore emulator in Datastore mode for the run
+# (tests that stop Datastore, or need the legacy emulator, start their own), stops it at the end.
 # Usage: scripts/test.sh [--dry-run] [cargo test args...]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,3s/^# //p' "$0"; }
+usage() { sed -n '2,4s/^# //p' "$0"; }
 parse_common_flags "$@"
-
 cd "$REPO_ROOT"
-run cargo test --workspace --locked "${REST_ARGS[@]}"
+
+host=127.0.0.1:$(free_port)
+# shellcheck disable=SC2046  # the command is a list of words
+if ((DRY_RUN)); then
+  run $(firestore_emulator_command "$host")
+else
+  mkdir -p "$LOCAL_DIR/logs"
+  group=$(start_group "$LOCAL_DIR/logs/test-datastore-emulator.log" $(firestore_emulator_command "$host"))
+  trap 'stop_group "$group"' EXIT
+fi
+# Compile while the emulator starts.
+run cargo test --workspace --locked --no-run
+((DRY_RUN)) || wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"
+run env DATASTORE_EMULATOR_HOST="$host" cargo test --workspace --locked "${REST_ARGS[@]}"

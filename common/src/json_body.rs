@@ -33,10 +33,15 @@ impl JsonObject {
         }
     }
 
-    /// `key` as a string; `missing` is the message when absent, 400 when not a string.
+    /// `key` as a string; 400 with `missing` when absent or null (the original tests `is None`),
+    /// 400 naming the type when not a string.
     pub fn required_str(&self, key: &str, missing: &str) -> Result<&str, ApiError> {
-        self.optional_str(key)?
-            .ok_or_else(|| ApiError::BadRequest(missing.to_owned()))
+        match self.0.get(key) {
+            None | Some(Value::Null) => Err(ApiError::BadRequest(missing.to_owned())),
+            Some(_) => self
+                .optional_str(key)?
+                .ok_or_else(|| ApiError::BadRequest(missing.to_owned())),
+        }
     }
 
     pub fn into_inner(self) -> Map<String, Value> {
@@ -238,5 +243,16 @@ mod tests {
             object.required_str("absent", "absent is required."),
             Err(ApiError::BadRequest("absent is required.".into()))
         );
+        assert_eq!(
+            object.required_str("z", "z is required."),
+            Err(ApiError::BadRequest("z is required.".into()))
+        );
+        assert_eq!(
+            object.required_str("n", "n is required."),
+            Err(ApiError::BadRequest(
+                "n must be a string, not a number.".into()
+            ))
+        );
+        assert_eq!(object.required_str("s", "s is required."), Ok("x"));
     }
 }

@@ -2,6 +2,8 @@
 //! contract and JSON bodies.
 
 pub mod configuration;
+#[cfg(feature = "datastore")]
+pub mod datastore;
 pub mod error;
 pub mod json_body;
 pub mod routes;

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::helpers::{read, spawn_app};
+use test_support::read;
+
+use crate::helpers::spawn_app;
 
 const JSON: Option<&str> = Some("application/json");
 

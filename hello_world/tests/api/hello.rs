@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{read, spawn_app};
+use test_support::read;
+
+use crate::helpers::spawn_app;
 
 #[actix_web::test]
 async fn root_answers_the_original_text_byte_for_byte() {
@@ -37,8 +39,16 @@ async fn hello_greets_by_name() {
         (r#"{"other": 1}"#, "Hello, World!"),
     ];
     for (request, greeting) in cases {
-        let (status, content_type, body) =
-            read(app.post_json("/api/v1/hello", request).await).await;
+        let (status, content_type, body) = read(
+            app.send(
+                "POST",
+                "/api/v1/hello",
+                Some("application/json"),
+                request.as_bytes().to_vec(),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, 200, "{request}");
         assert_eq!(content_type, "application/json", "{request}");
         let body: Value = serde_json::from_str(&body).expect("JSON");

@@ -2,75 +2,20 @@
 //! real binary with its own environment ([`ServiceProcess`]).
 
 use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Config;
-use common::configuration::Env;
 use serde_json::Value;
-
-pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
-}
+use test_support::{ServiceClient, test_config};
 
 /// Starts the service in this process on a free port.
-pub async fn spawn_app() -> TestApp {
-    let mut config = Config::read(&Env::from_fn(|_| None)).expect("defaults are valid");
-    config.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    config.port = 0;
+pub async fn spawn_app() -> ServiceClient {
+    let config = test_config();
     let application = hello_world::startup::build(&config).expect("bind a free port");
-    let address = format!("http://127.0.0.1:{}", application.port());
+    let client = ServiceClient::new(application.port());
     actix_web::rt::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-    }
-}
-
-impl TestApp {
-    pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
-        self.send(
-            "POST",
-            path,
-            Some("application/json"),
-            body.as_bytes().to_vec(),
-        )
-        .await
-    }
-
-    /// Any method, any Content-Type (`None`: no header), any body.
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> reqwest::Response {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address))
-            .body(body);
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        request.send().await.expect("the service answers")
-    }
-}
-
-/// Status, Content-Type and body of a response.
-pub async fn read(response: reqwest::Response) -> (u16, String, String) {
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    let body = response.text().await.expect("a body");
-    (status, content_type, body)
+    client
 }
 
 /// The service binary, started with `vars` on top of PORT=0 and JSON logs, its stdout collected.

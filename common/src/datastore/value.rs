@@ -1,0 +1,293 @@
+//! JSON ↔ Datastore values, both ways, as the original's Python client maps them (DESIGN.md,
+//! "Datastore model"): string, integer, double, boolean, null, object → embedded entity,
+//! array → array; timestamps for the `timestamp` properties.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use gcloud_sdk::google::datastore::v1::value::ValueType;
+use gcloud_sdk::google::datastore::v1::{ArrayValue, Entity, Value};
+use gcloud_sdk::prost_types::{NullValue, Timestamp};
+use serde_json::{Map, Number, Value as Json};
+
+/// Datastore indexes at most 1500 bytes of a string; longer ones must be excluded.
+pub const MAX_INDEXED_STRING_BYTES: usize = 1500;
+
+pub type Properties = HashMap<String, Value>;
+
+/// A JSON value Datastore cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError(pub String);
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+fn value(value_type: ValueType) -> Value {
+    Value {
+        value_type: Some(value_type),
+        ..Value::default()
+    }
+}
+
+/// A string value, excluded from indexes when Datastore could not index it.
+pub fn string(s: impl Into<String>) -> Value {
+    let s = s.into();
+    let too_long = s.len() > MAX_INDEXED_STRING_BYTES;
+    Value {
+        exclude_from_indexes: too_long,
+        ..value(ValueType::StringValue(s))
+    }
+}
+
+/// A string value that is never indexed (the message of a `Message`).
+pub fn unindexed_string(s: impl Into<String>) -> Value {
+    Value {
+        exclude_from_indexes: true,
+        ..value(ValueType::StringValue(s.into()))
+    }
+}
+
+/// A timestamp value: UTC, microseconds (what Datastore keeps).
+pub fn timestamp(at: DateTime<Utc>) -> Value {
+    let at = at.trunc_subsecs(6);
+    value(ValueType::TimestampValue(Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }))
+}
+
+/// Now, as Datastore will store it.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// `Sun, 27 Dec 2020 10:08:56 GMT`, as Flask writes datetimes.
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn timestamp_to_datetime(t: &Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
+}
+
+/// A JSON object as entity properties.
+pub fn properties_from_json(object: &Map<String, Json>) -> Result<Properties, ValueError> {
+    object
+        .iter()
+        .map(|(name, json)| Ok((name.clone(), from_json(json)?)))
+        .collect()
+}
+
+/// A JSON value as a Datastore value, as the Python client stores it.
+pub fn from_json(json: &Json) -> Result<Value, ValueError> {
+    Ok(match json {
+        Json::Null => value(ValueType::NullValue(NullValue::NullValue as i32)),
+        Json::Bool(b) => value(ValueType::BooleanValue(*b)),
+        Json::Number(n) => number(n)?,
+        Json::String(s) => string(s.as_str()),
+        Json::Array(items) => value(ValueType::ArrayValue(ArrayValue {
+            values: items
+                .iter()
+                .map(|item| match item {
+                    Json::Array(_) => Err(ValueError(
+                        "an array inside an array cannot be stored in Datastore".into(),
+                    )),
+                    item => from_json(item),
+                })
+                .collect::<Result<_, _>>()?,
+        })),
+        Json::Object(object) => value(ValueType::EntityValue(Entity {
+            key: None,
+            properties: properties_from_json(object)?,
+        })),
+    })
+}
+
+fn number(n: &Number) -> Result<Value, ValueError> {
+    if let Some(i) = n.as_i64() {
+        Ok(value(ValueType::IntegerValue(i)))
+    } else if n.is_f64() {
+        Ok(value(ValueType::DoubleValue(
+            n.as_f64().unwrap_or_default(),
+        )))
+    } else {
+        Err(ValueError(format!(
+            "the integer {n} does not fit Datastore's 64-bit integers"
+        )))
+    }
+}
+
+/// Entity properties as a JSON object (keys sorted, as Flask writes them).
+pub fn properties_to_json(properties: &Properties) -> Map<String, Json> {
+    properties
+        .iter()
+        .map(|(name, value)| (name.clone(), to_json(value)))
+        .collect()
+}
+
+/// A Datastore value as JSON; timestamps as HTTP-dates, as the original answers them.
+pub fn to_json(value: &Value) -> Json {
+    match &value.value_type {
+        None | Some(ValueType::NullValue(_)) => Json::Null,
+        Some(ValueType::BooleanValue(b)) => Json::Bool(*b),
+        Some(ValueType::IntegerValue(i)) => Json::from(*i),
+        Some(ValueType::DoubleValue(d)) => Number::from_f64(*d).map_or(Json::Null, Json::Number),
+        Some(ValueType::StringValue(s)) => Json::String(s.clone()),
+        Some(ValueType::TimestampValue(t)) => {
+            timestamp_to_datetime(t).map_or(Json::Null, |at| Json::String(http_date(at)))
+        }
+        Some(ValueType::ArrayValue(array)) => {
+            Json::Array(array.values.iter().map(to_json).collect())
+        }
+        Some(ValueType::EntityValue(entity)) => {
+            Json::Object(properties_to_json(&entity.properties))
+        }
+        // Kinds the services never write; shown rather than dropped.
+        Some(ValueType::KeyValue(key)) => Json::String(format!("{key:?}")),
+        Some(ValueType::BlobValue(bytes)) => {
+            Json::String(String::from_utf8_lossy(bytes).into_owned())
+        }
+        Some(ValueType::GeoPointValue(p)) => {
+            serde_json::json!({"latitude": p.latitude, "longitude": p.longitude})
+        }
+    }
+}
+
+/// The property as a string, if it is one.
+pub fn as_str(value: Option<&Value>) -> Option<&str> {
+    match value?.value_type.as_ref()? {
+        ValueType::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn kind(value: &Value) -> &ValueType {
+        value.value_type.as_ref().expect("a value type")
+    }
+
+    #[test]
+    fn scalars_map_as_the_python_client_maps_them() {
+        assert!(
+            matches!(kind(&from_json(&json!("x")).expect("ok")), ValueType::StringValue(s) if s == "x")
+        );
+        assert!(matches!(
+            kind(&from_json(&json!(7)).expect("ok")),
+            ValueType::IntegerValue(7)
+        ));
+        assert!(matches!(
+            kind(&from_json(&json!(-7)).expect("ok")),
+            ValueType::IntegerValue(-7)
+        ));
+        assert!(
+            matches!(kind(&from_json(&json!(1.5)).expect("ok")), ValueType::DoubleValue(d) if *d == 1.5)
+        );
+        assert!(matches!(
+            kind(&from_json(&json!(true)).expect("ok")),
+            ValueType::BooleanValue(true)
+        ));
+        assert!(matches!(
+            kind(&from_json(&json!(null)).expect("ok")),
+            ValueType::NullValue(0)
+        ));
+        assert!(matches!(
+            kind(&from_json(&json!(i64::MAX)).expect("ok")),
+            ValueType::IntegerValue(i64::MAX)
+        ));
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused() {
+        let error = from_json(&json!(u64::MAX)).expect_err("too large");
+        assert_eq!(
+            error.0,
+            "the integer 18446744073709551615 does not fit Datastore's 64-bit integers"
+        );
+    }
+
+    #[test]
+    fn objects_become_embedded_entities_and_arrays_arrays() {
+        let stored =
+            from_json(&json!({"owner": "alice", "tags": [1, "two", {"k": null}]})).expect("ok");
+        let ValueType::EntityValue(entity) = kind(&stored) else {
+            panic!("not an entity: {stored:?}")
+        };
+        assert!(entity.key.is_none());
+        assert!(
+            matches!(kind(&entity.properties["owner"]), ValueType::StringValue(s) if s == "alice")
+        );
+        let ValueType::ArrayValue(array) = kind(&entity.properties["tags"]) else {
+            panic!("not an array")
+        };
+        assert_eq!(array.values.len(), 3);
+        assert!(matches!(kind(&array.values[2]), ValueType::EntityValue(_)));
+    }
+
+    #[test]
+    fn arrays_of_arrays_are_refused() {
+        assert!(from_json(&json!([[1]])).is_err());
+        assert!(from_json(&json!({"a": [1, [2]]})).is_err());
+    }
+
+    #[test]
+    fn long_strings_are_excluded_from_indexes_wherever_they_are() {
+        let short = "a".repeat(MAX_INDEXED_STRING_BYTES);
+        let long = "a".repeat(MAX_INDEXED_STRING_BYTES + 1);
+        assert!(!from_json(&json!(short)).expect("ok").exclude_from_indexes);
+        assert!(from_json(&json!(long)).expect("ok").exclude_from_indexes);
+        // In an array the elements carry the flag, never the array itself.
+        let array = from_json(&json!([long.clone()])).expect("ok");
+        assert!(!array.exclude_from_indexes);
+        let ValueType::ArrayValue(items) = kind(&array) else {
+            panic!("not an array")
+        };
+        assert!(items.values[0].exclude_from_indexes);
+        let nested = from_json(&json!({"deep": long})).expect("ok");
+        let ValueType::EntityValue(entity) = kind(&nested) else {
+            panic!("not an entity")
+        };
+        assert!(entity.properties["deep"].exclude_from_indexes);
+        assert!(unindexed_string("short").exclude_from_indexes);
+    }
+
+    #[test]
+    fn json_round_trips_through_datastore_values() {
+        let original = json!({
+            "name": "nested.txt", "size": "1", "n": 7, "f": 1.5, "ok": true, "z": null,
+            "list": [1, "two"], "metadata": {"owner": "alice", "tags": "a,b"}
+        });
+        let object = original.as_object().expect("object");
+        let back = properties_to_json(&properties_from_json(object).expect("storable"));
+        assert_eq!(Json::Object(back), original);
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds_and_print_as_http_dates() {
+        let at = DateTime::parse_from_rfc3339("2020-12-27T10:08:56.123456789Z")
+            .expect("valid")
+            .with_timezone(&Utc);
+        let stored = timestamp(at);
+        let ValueType::TimestampValue(t) = kind(&stored) else {
+            panic!("not a timestamp")
+        };
+        assert_eq!((t.seconds, t.nanos), (1_609_063_736, 123_456_000));
+        assert_eq!(to_json(&stored), json!("Sun, 27 Dec 2020 10:08:56 GMT"));
+        assert_eq!(http_date(at), "Sun, 27 Dec 2020 10:08:56 GMT");
+    }
+
+    #[test]
+    fn as_str_reads_only_strings() {
+        assert_eq!(as_str(Some(&string("x"))), Some("x"));
+        assert_eq!(as_str(Some(&from_json(&json!(1)).expect("ok"))), None);
+        assert_eq!(as_str(None), None);
+    }
+}

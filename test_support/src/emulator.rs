@@ -1,0 +1,125 @@
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{PROJECT, free_port};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmulatorKind {
+    /// The Firestore emulator in Datastore mode: production-like ids and paging.
+    FirestoreDatastoreMode,
+    /// The legacy Datastore emulator: 300-entity batches.
+    LegacyDatastore,
+}
+
+/// An emulator this test started: `gcloud` and its `java` child in a process group of their
+/// own, stopped together when dropped.
+pub struct Emulator {
+    kind: EmulatorKind,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Emulator {
+    /// Starts one on a free port and waits until it answers.
+    pub fn start(kind: EmulatorKind) -> Self {
+        let mut emulator = Self {
+            kind,
+            port: free_port(),
+            child: None,
+        };
+        emulator.restart();
+        emulator
+    }
+
+    /// `host:port`, as `DATASTORE_EMULATOR_HOST` takes it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) on the same port, with no data.
+    pub fn restart(&mut self) {
+        self.stop();
+        let host_port = format!("--host-port={}", self.host());
+        let mut command = Command::new("gcloud");
+        match self.kind {
+            EmulatorKind::FirestoreDatastoreMode => command.args([
+                "emulators",
+                "firestore",
+                "start",
+                "--database-mode=datastore-mode",
+                &host_port,
+            ]),
+            EmulatorKind::LegacyDatastore => command.args([
+                "beta",
+                "emulators",
+                "datastore",
+                "start",
+                "--no-store-on-disk",
+                "--consistency=1.0",
+                &format!("--project={PROJECT}"),
+                &host_port,
+            ]),
+        };
+        let child = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gcloud (google-cloud-cli must be installed)");
+        self.child = Some(child);
+        self.wait_ready(Duration::from_secs(60));
+    }
+
+    fn wait_ready(&self, limit: Duration) {
+        let started = Instant::now();
+        let url = format!("http://{}/", self.host());
+        while started.elapsed() < limit {
+            let ready = std::process::Command::new("curl")
+                .args(["-fs", "-o", "/dev/null", "-m", "1", &url])
+                .status()
+                .is_ok_and(|status| status.success());
+            if ready {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{:?} emulator not ready after {limit:?}", self.kind);
+    }
+
+    /// Stops it: TERM to the whole group, KILL after 10 s.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = format!("-{}", child.id());
+        let signal = |name: &str| {
+            let _ = Command::new("kill").args([name, "--", &group]).status();
+        };
+        signal("-TERM");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if child.try_wait().ok().flatten().is_some() && !group_alive(&group) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
+        let _ = child.wait();
+    }
+}
+
+fn group_alive(group: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", group])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

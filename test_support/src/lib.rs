@@ -1,0 +1,58 @@
+//! For tests only: the Google Cloud emulators as processes a test owns, and Datastore read
+//! through its REST API, apart from the gRPC code under test.
+
+mod datastore_rest;
+mod emulator;
+mod http;
+
+pub use datastore_rest::DatastoreRest;
+pub use emulator::{Emulator, EmulatorKind};
+pub use http::{ServiceClient, is_http_date, read};
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The service configuration of an in-process test: defaults, on a free port of loopback.
+pub fn test_config() -> common::Config {
+    let mut config = common::Config::read(&common::configuration::Env::from_fn(|_| None))
+        .expect("the defaults are valid");
+    config.host = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    config.port = 0;
+    config
+}
+
+/// The project every test uses on the emulators.
+pub const PROJECT: &str = "demo";
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// A Datastore namespace no other test uses, so tests share one emulator without seeing each
+/// other's entities.
+pub fn unique_namespace(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The Datastore emulator that `scripts/test.sh` started for the whole run.
+pub fn shared_datastore_host() -> String {
+    std::env::var("DATASTORE_EMULATOR_HOST").unwrap_or_else(|_| {
+        panic!(
+            "DATASTORE_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts \
+             the Datastore emulator"
+        )
+    })
+}
