@@ -64,6 +64,15 @@ stop_group() {
   kill -KILL -- "-$group" 2>/dev/null || true
 }
 
+# start_tracked LOG CMD...: start_group, remembered so that stop_tracked (trap it on EXIT) stops it.
+STARTED_GROUPS=()
+start_tracked() { STARTED_GROUPS+=("$(start_group "$@")"); }
+stop_tracked() {
+  local group
+  for group in "${STARTED_GROUPS[@]}"; do stop_group "$group"; done
+  STARTED_GROUPS=()
+}
+
 # firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode (DESIGN.md).
 firestore_emulator_command() {
   echo gcloud emulators firestore start --database-mode=datastore-mode "--host-port=$1"

@@ -15,10 +15,12 @@ if ((DRY_RUN)); then
   run $(firestore_emulator_command "$host")
 else
   mkdir -p "$LOCAL_DIR/logs"
-  group=$(start_group "$LOCAL_DIR/logs/test-datastore-emulator.log" $(firestore_emulator_command "$host"))
-  trap 'stop_group "$group"' EXIT
+  trap stop_tracked EXIT
+  start_tracked "$LOCAL_DIR/logs/test-datastore-emulator.log" $(firestore_emulator_command "$host")
 fi
 # Compile while the emulator starts.
 run cargo test --workspace --locked --no-run
 ((DRY_RUN)) || wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"
 run env DATASTORE_EMULATOR_HOST="$host" cargo test --workspace --locked "${REST_ARGS[@]}"
+dry=(); ((DRY_RUN)) && dry=(--dry-run)
+DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"

@@ -10,6 +10,8 @@ pub enum EmulatorKind {
     FirestoreDatastoreMode,
     /// The legacy Datastore emulator: 300-entity batches.
     LegacyDatastore,
+    /// The Pub/Sub emulator: topics, subscriptions, push deliveries.
+    PubSub,
 }
 
 /// An emulator this test started: `gcloud` and its `java` child in a process group of their
@@ -32,7 +34,7 @@ impl Emulator {
         emulator
     }
 
-    /// `host:port`, as `DATASTORE_EMULATOR_HOST` takes it.
+    /// `host:port`, as `DATASTORE_EMULATOR_HOST` and `PUBSUB_EMULATOR_HOST` take it.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -57,6 +59,14 @@ impl Emulator {
                 "start",
                 "--no-store-on-disk",
                 "--consistency=1.0",
+                &format!("--project={PROJECT}"),
+                &host_port,
+            ]),
+            EmulatorKind::PubSub => command.args([
+                "beta",
+                "emulators",
+                "pubsub",
+                "start",
                 &format!("--project={PROJECT}"),
                 &host_port,
             ]),

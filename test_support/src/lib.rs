@@ -1,21 +1,33 @@
 //! For tests only: the Google Cloud emulators as processes a test owns, and Datastore read
 //! through its REST API, apart from the gRPC code under test.
 
+pub mod bad_input;
 mod datastore_rest;
 mod emulator;
 mod http;
+mod process;
+mod proxy;
+mod pubsub_rest;
 
 pub use datastore_rest::DatastoreRest;
 pub use emulator::{Emulator, EmulatorKind};
 pub use http::{ServiceClient, is_http_date, read};
+pub use process::ServiceProcess;
+pub use proxy::CutProxy;
+pub use pubsub_rest::PubSubRest;
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The service configuration of an in-process test: defaults, on a free port of loopback.
+/// With `TEST_LOG` set (e.g. `TEST_LOG=debug`), the services' logs go to stderr.
 pub fn test_config() -> common::Config {
     let mut config = common::Config::read(&common::configuration::Env::from_fn(|_| None))
         .expect("the defaults are valid");
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        config.log_filter = filter;
+        common::telemetry::init(&config);
+    }
     config.host = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
     config.port = 0;
     config

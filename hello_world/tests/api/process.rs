@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{ServiceProcess, run_to_exit};
+use test_support::ServiceProcess;
+
+use crate::helpers::run_to_exit;
 
 /// Sends `request` on a new connection and reads until the server closes it.
 fn exchange(port: u16, request: &str) -> String {
@@ -43,7 +45,10 @@ fn a_bad_setting_stops_start_up_with_one_line() {
 
 #[test]
 fn the_body_limit_is_a_setting() {
-    let service = ServiceProcess::start(&[("BODY_LIMIT_BYTES", "64")]);
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_hello_world"),
+        &[("BODY_LIMIT_BYTES", "64")],
+    );
     let small = exchange(service.port, &post_hello("", r#"{"name":"Bob"}"#));
     assert!(small.starts_with("HTTP/1.1 200 OK\r\n"), "{small}");
     let body = format!(r#"{{"name":"{}"}}"#, "a".repeat(60));
@@ -60,10 +65,13 @@ fn the_body_limit_is_a_setting() {
 
 #[test]
 fn json_logs_carry_severity_time_trace_and_the_access_line() {
-    let service = ServiceProcess::start(&[
-        ("GOOGLE_CLOUD_PROJECT", "test-project"),
-        ("RUST_LOG", "info,common=debug"),
-    ]);
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_hello_world"),
+        &[
+            ("GOOGLE_CLOUD_PROJECT", "test-project"),
+            ("RUST_LOG", "info,common=debug"),
+        ],
+    );
     let traceparent = "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\
                        User-Agent: telemetry-test\r\n";
     exchange(service.port, &post_hello(traceparent, r#"{"name":"Bob"}"#));
@@ -140,7 +148,7 @@ fn sigint_stops_as_gracefully_as_sigterm() {
 }
 
 fn graceful_stop(signal: &str) {
-    let mut service = ServiceProcess::start(&[]);
+    let mut service = ServiceProcess::start(env!("CARGO_BIN_EXE_hello_world"), &[]);
     let request = post_hello("", r#"{"name":"in flight"}"#);
     let (first, rest) = request.split_at(request.len() - 5);
 

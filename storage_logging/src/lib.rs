@@ -1,0 +1,8 @@
+//! The storage logging service: Cloud Storage upload events, pushed by Pub/Sub, stored as
+//! `StorageLog` entities exactly once per message; and a purge for Cloud Scheduler.
+
+pub mod envelope;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod storage_log;

@@ -1,0 +1,32 @@
+use actix_web::{HttpResponse, web};
+use common::datastore::Datastore;
+use common::{ApiError, JsonObject};
+use serde_json::json;
+
+use crate::envelope::{Delivery, Event};
+use crate::storage_log;
+
+/// `POST /api/v1/pubsub`: a Pub/Sub push delivery. 200 acknowledges it (stored, stored before, or
+/// not an upload); 400 for a message that can never succeed (logged as an ERROR with its id, so
+/// the dead-letter topic gets it); 503 while Datastore is unavailable, so Pub/Sub retries.
+pub async fn pubsub(
+    body: JsonObject,
+    datastore: web::Data<Datastore>,
+) -> Result<HttpResponse, ApiError> {
+    let delivery = Delivery::parse(&body.0).map_err(|undeliverable| {
+        let id = undeliverable.message_id.as_deref().unwrap_or("(none)");
+        log::error!(messageId = id; "undeliverable push message {id}: {}", undeliverable.reason);
+        ApiError::BadRequest(undeliverable.reason)
+    })?;
+    match delivery.event {
+        Event::Ignored { event_type } => {
+            log::debug!("ignored {event_type} event");
+            Ok(HttpResponse::Ok().json(json!({"message": "This is not a file upload event."})))
+        }
+        Event::Upload(object) => {
+            let id = delivery.message_id.as_deref();
+            let stored = storage_log::record(&datastore, id, object).await?;
+            Ok(HttpResponse::Ok().json(stored))
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Deliveries that can never succeed answer 400 with a JSON reason (Pub/Sub stops retrying them
+//! once the dead-letter policy gives up) and log an ERROR with the message id.
+
+use serde_json::{Value, json};
+use test_support::ServiceProcess;
+use test_support::bad_input::{JSON, assert_json_errors, bodiless, json_with_long_string, post};
+
+use crate::helpers::{envelope, object_metadata, spawn_app};
+
+#[actix_web::test]
+async fn malformed_deliveries_are_a_400_with_the_reason() {
+    let app = spawn_app().await;
+    let good = envelope("OBJECT_FINALIZE", &object_metadata("probe/ok.txt"), "5005");
+    let edit = |change: &dyn Fn(&mut Value)| {
+        let mut delivery = good.clone();
+        change(&mut delivery);
+        delivery
+    };
+    let cases = [
+        (
+            edit(&|d| {
+                d.as_object_mut().map(|o| o.remove("message"));
+            }),
+            "message must be a JSON object.",
+        ),
+        (
+            edit(&|d| d["message"] = Value::Null),
+            "message must be a JSON object.",
+        ),
+        (
+            edit(&|d| {
+                d["message"].as_object_mut().map(|o| o.remove("attributes"));
+            }),
+            "message.attributes must be a JSON object.",
+        ),
+        (
+            edit(&|d| {
+                d["message"]["attributes"]
+                    .as_object_mut()
+                    .map(|o| o.remove("eventType"));
+            }),
+            "message.attributes.eventType is required.",
+        ),
+        (
+            edit(&|d| {
+                d["message"].as_object_mut().map(|o| o.remove("data"));
+            }),
+            "message.data is empty, but payloadFormat JSON_API_V1 promises the object's metadata.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("not base64!!")),
+            "message.data is not base64: Invalid input length: 9.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("aGVsbG8=")),
+            "message.data does not decode to JSON: expected value at line 1 column 1.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("eyJuYW1lIjoi")),
+            "message.data does not decode to JSON: EOF while parsing a string at line 1 column 9.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("WzEsMl0=")),
+            "message.data must decode to a JSON object.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("/w==")),
+            "message.data does not decode to UTF-8 text: invalid utf-8 sequence of 1 bytes from index 0.",
+        ),
+        (
+            edit(&|d| d["message"]["data"] = json!("W1tbXV1d")),
+            "message.data must decode to a JSON object.",
+        ),
+    ];
+    for (delivery, reason) in cases {
+        let (status, body) = app.push(&delivery).await;
+        assert_eq!((status, &body), (400, &json!({"message": reason})));
+    }
+    let nested_array = json!({"name": "n", "list": [[1]]});
+    let (status, body) = app
+        .push(&envelope("OBJECT_FINALIZE", &nested_array, "6006"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "message.data cannot be stored: an array inside an array cannot be stored in Datastore."
+    );
+    assert!(app.storage_logs().await.is_empty());
+}
+
+#[actix_web::test]
+async fn lenient_base64_is_accepted_as_the_original_accepts_it() {
+    let app = spawn_app().await;
+    for (id, data) in [
+        ("nopad", "eyJuYW1lIjoicGFkIn0"),
+        ("junk", "eyJu!YW1l*IjoianVu ayJ9"),
+        ("lines", "eyJuYW1l\nIjoibGlu\nZXMifQ=="),
+    ] {
+        let mut delivery = envelope("OBJECT_FINALIZE", &json!({}), id);
+        delivery["message"]["data"] = json!(data);
+        let (status, body) = app.push(&delivery).await;
+        assert_eq!(status, 200, "{id}: {body}");
+    }
+    assert_eq!(app.storage_logs().await.len(), 3);
+}
+
+#[actix_web::test]
+async fn http_level_mistakes_are_json_4xx() {
+    let app = spawn_app().await;
+    const PUBSUB: &str = "/api/v1/pubsub";
+    let cases = vec![
+        post(
+            PUBSUB,
+            None,
+            "",
+            415,
+            "Content-Type must be application/json; the request has none.",
+        ),
+        post(
+            PUBSUB,
+            JSON,
+            r#"{"message":"#,
+            400,
+            "The request body is not valid JSON: EOF while parsing a value at line 1 column 11.",
+        ),
+        post(
+            PUBSUB,
+            JSON,
+            "[]",
+            400,
+            "The request body must be a JSON object.",
+        ),
+        post(
+            PUBSUB,
+            Some("text/plain"),
+            "{}",
+            415,
+            "Content-Type must be application/json, not \"text/plain\".",
+        ),
+        post(
+            PUBSUB,
+            JSON,
+            json_with_long_string("", "message", 10 * 1024 * 1024),
+            413,
+            "request body is larger than the limit of 1048576 bytes",
+        ),
+        bodiless("GET", PUBSUB, 405, "method not allowed; allowed: POST"),
+        bodiless(
+            "POST",
+            "/api/v1/purge",
+            405,
+            "method not allowed; allowed: GET",
+        ),
+    ];
+    assert_json_errors(&app, cases).await;
+}
+
+#[test]
+fn an_undeliverable_message_is_logged_as_an_error_with_its_id() {
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_storage_logging"),
+        &[
+            ("DATASTORE_EMULATOR_HOST", "127.0.0.1:9"),
+            ("DATASTORE_PROJECT_ID", "demo"),
+        ],
+    );
+    let mut delivery = envelope("OBJECT_FINALIZE", &object_metadata("x"), "7007");
+    delivery["message"]["data"] = json!("aGVsbG8=");
+    let status = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+        ])
+        .arg(delivery.to_string())
+        .arg(format!("http://127.0.0.1:{}/api/v1/pubsub", service.port))
+        .status()
+        .expect("curl");
+    assert!(status.success());
+    let line = service.wait_for_log(|e| e["severity"] == "ERROR");
+    assert_eq!(line["messageId"], "7007");
+    assert_eq!(
+        line["message"],
+        "undeliverable push message 7007: message.data does not decode to JSON: expected value at line 1 column 1."
+    );
+}

@@ -1,0 +1,107 @@
+//! With the Pub/Sub emulator pushing for real: a Cloud Storage notification becomes exactly one
+//! `StorageLog`; published while Datastore is down, every message is stored exactly once after
+//! Datastore is back.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use test_support::{CutProxy, Emulator, EmulatorKind, PubSubRest, shared_datastore_host};
+
+use crate::helpers::{
+    Options, TestApp, attributes, base64, envelope, object_metadata, spawn_app, spawn_app_with,
+};
+
+async fn subscribe(pubsub: &PubSubRest, app: &TestApp) {
+    pubsub.create_topic("storage-events").await;
+    let endpoint = format!("http://127.0.0.1:{}/api/v1/pubsub", app.port);
+    pubsub
+        .create_push_subscription("storage-logging-push", "storage-events", &endpoint)
+        .await;
+}
+
+async fn publish_upload(pubsub: &PubSubRest, name: &str) -> String {
+    let data = base64(&object_metadata(name));
+    pubsub
+        .publish("storage-events", &data, attributes("OBJECT_FINALIZE", name))
+        .await
+}
+
+/// The key names of the stored logs, once `expected` are there (and a little longer, so that a
+/// duplicate would show), within `limit`.
+async fn stored_ids(app: &TestApp, expected: usize, limit: Duration) -> Vec<String> {
+    let started = Instant::now();
+    let ids = |logs: Vec<Value>| -> Vec<String> {
+        logs.iter()
+            .filter_map(|e| e["key"]["path"][0]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    loop {
+        let found = ids(app.storage_logs().await);
+        if found.len() >= expected || started.elapsed() > limit {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            return ids(app.storage_logs().await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_published_notification_becomes_exactly_one_storage_log() {
+    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
+    let pubsub = PubSubRest::new(&pubsub_emulator.host());
+    let app = spawn_app().await;
+    subscribe(&pubsub, &app).await;
+    let id = publish_upload(&pubsub, "uploads/report.pdf").await;
+    assert_eq!(stored_ids(&app, 1, Duration::from_secs(20)).await, [id]);
+    let logs = app.storage_logs().await;
+    assert_eq!(
+        logs[0]["properties"]["name"]["stringValue"],
+        "uploads/report.pdf"
+    );
+}
+
+/// Datastore is cut off at the network (the emulator keeps running, so what was stored before
+/// the outage is still there to count; restarting an in-memory emulator would lose it).
+#[actix_web::test]
+async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back() {
+    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
+    let pubsub = PubSubRest::new(&pubsub_emulator.host());
+    let datastore = CutProxy::start(&shared_datastore_host()).await;
+    let app = spawn_app_with(Options {
+        datastore_host: datastore.host(),
+        deadline: Duration::from_millis(1000),
+        ..Options::default()
+    })
+    .await;
+    subscribe(&pubsub, &app).await;
+
+    let mut published = BTreeSet::new();
+    for i in 0..3 {
+        published.insert(publish_upload(&pubsub, &format!("before/{i}.txt")).await);
+    }
+    stored_ids(&app, published.len(), Duration::from_secs(20)).await;
+    datastore.cut();
+    for i in 3..8 {
+        published.insert(publish_upload(&pubsub, &format!("during/{i}.txt")).await);
+    }
+    // What the pushes get meanwhile:
+    let (status, body) = app
+        .push(&envelope(
+            "OBJECT_FINALIZE",
+            &object_metadata("probe"),
+            "probe",
+        ))
+        .await;
+    assert_eq!(status, 503, "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    datastore.restore().await;
+    for i in 8..11 {
+        published.insert(publish_upload(&pubsub, &format!("after/{i}.txt")).await);
+    }
+    let stored = stored_ids(&app, published.len(), Duration::from_secs(30)).await;
+    let unique: BTreeSet<String> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), unique.len(), "duplicates: {stored:?}");
+    assert_eq!(unique, published);
+}

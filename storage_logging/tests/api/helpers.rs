@@ -1,0 +1,128 @@
+//! One way to start storage_logging for a test, and realistic Cloud Storage notifications.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::datastore::DatastoreSettings;
+use serde_json::{Value, json};
+use storage_logging::settings::{PurgeSettings, Settings};
+use test_support::{
+    DatastoreRest, PROJECT, ServiceClient, read, shared_datastore_host, test_config,
+    unique_namespace,
+};
+
+pub struct TestApp {
+    pub client: ServiceClient,
+    pub port: u16,
+    pub datastore: DatastoreRest,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = ServiceClient;
+
+    fn deref(&self) -> &ServiceClient {
+        &self.client
+    }
+}
+
+pub struct Options {
+    pub datastore_host: String,
+    pub deadline: Duration,
+    pub retention: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            datastore_host: shared_datastore_host(),
+            deadline: Duration::from_secs(5),
+            retention: Duration::from_secs(180),
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let namespace = unique_namespace("storage");
+    let settings = Settings {
+        datastore: DatastoreSettings {
+            emulator_host: Some(options.datastore_host.clone()),
+            project_id: Some(PROJECT.to_owned()),
+            database_id: String::new(),
+            namespace: namespace.clone(),
+            deadline: options.deadline,
+        },
+        purge: PurgeSettings {
+            retention: options.retention,
+            time_budget: Duration::from_secs(50),
+        },
+    };
+    let application =
+        storage_logging::startup::build(&test_config(), settings).expect("bind a free port");
+    let port = application.port();
+    actix_web::rt::spawn(application.run_until_stopped());
+    TestApp {
+        client: ServiceClient::new(port),
+        port,
+        datastore: DatastoreRest::new(&options.datastore_host, &namespace),
+    }
+}
+
+impl TestApp {
+    /// Pushes `envelope`; status and JSON body.
+    pub async fn push(&self, envelope: &Value) -> (u16, Value) {
+        let (status, content_type, body) =
+            read(self.post_json("/api/v1/pubsub", envelope).await).await;
+        assert_eq!(content_type, "application/json", "{body}");
+        (status, serde_json::from_str(&body).expect("JSON"))
+    }
+
+    pub async fn storage_logs(&self) -> Vec<Value> {
+        self.datastore.entities("StorageLog").await
+    }
+}
+
+/// The JSON API object metadata a finalize notification carries (as DESIGN.md shows).
+pub fn object_metadata(name: &str) -> Value {
+    json!({
+        "kind": "storage#object", "id": format!("demo-bucket/{name}/1593600000123456"),
+        "selfLink": format!("https://www.googleapis.com/storage/v1/b/demo-bucket/o/{name}"),
+        "name": name, "bucket": "demo-bucket", "generation": "1593600000123456",
+        "metageneration": "1", "contentType": "text/plain",
+        "timeCreated": "2020-07-01T10:40:00.123Z", "updated": "2020-07-01T10:40:00.123Z",
+        "storageClass": "STANDARD", "timeStorageClassUpdated": "2020-07-01T10:40:00.123Z",
+        "size": "12345", "md5Hash": "XrY7u+Ae7tCTyyK7j1rNww==",
+        "mediaLink": format!("https://www.googleapis.com/download/storage/v1/b/demo-bucket/o/{name}?generation=1593600000123456&alt=media"),
+        "crc32c": "yZRlqg==", "etag": "CMDr7ZWa4+oCEAE="
+    })
+}
+
+/// The attributes Cloud Storage puts on a notification.
+pub fn attributes(event_type: &str, name: &str) -> Value {
+    json!({
+        "bucketId": "demo-bucket", "eventTime": "2020-07-01T10:40:00.123Z",
+        "eventType": event_type, "notificationConfig": "projects/_/buckets/demo-bucket/notificationConfigs/1",
+        "objectGeneration": "1593600000123456", "objectId": name, "payloadFormat": "JSON_API_V1"
+    })
+}
+
+pub fn base64(value: &Value) -> String {
+    STANDARD.encode(value.to_string())
+}
+
+/// A push envelope as the Pub/Sub emulator sends it.
+pub fn envelope(event_type: &str, object: &Value, message_id: &str) -> Value {
+    json!({
+        "message": {
+            "attributes": attributes(event_type, object["name"].as_str().unwrap_or("x")),
+            "data": base64(object),
+            "messageId": message_id, "message_id": message_id,
+            "publishTime": "2020-07-01T10:40:00.456Z", "publish_time": "2020-07-01T10:40:00.456Z"
+        },
+        "subscription": "projects/demo/subscriptions/storage-logging-push"
+    })
+}

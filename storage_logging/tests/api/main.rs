@@ -1,0 +1,7 @@
+//! Black-box tests of storage_logging over HTTP, against the Datastore and Pub/Sub emulators.
+
+mod bad_input;
+mod end_to_end;
+mod helpers;
+mod pubsub;
+mod purge;

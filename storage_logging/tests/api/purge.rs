@@ -1,0 +1,110 @@
+//! `GET /api/v1/purge`: deletes exactly the `StorageLog`s older than the retention.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use test_support::{DatastoreRest, read};
+
+use crate::helpers::{Options, TestApp, spawn_app_with};
+
+/// RFC 3339 for `seconds_ago` before now.
+fn rfc3339_ago(seconds_ago: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let output = std::process::Command::new("date")
+        .args([
+            "-u",
+            "-d",
+            &format!("@{}", now - seconds_ago),
+            "+%Y-%m-%dT%H:%M:%S.000000Z",
+        ])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+async fn seed(datastore: &DatastoreRest, prefix: &str, count: usize, seconds_ago: u64) {
+    let at = rfc3339_ago(seconds_ago);
+    let entities = (0..count)
+        .map(|i| {
+            let name = format!("{prefix}-{i}");
+            let properties =
+                json!({"name": {"stringValue": name}, "timestamp": {"timestampValue": at}});
+            (json!([{"kind": "StorageLog", "name": name}]), properties)
+        })
+        .collect();
+    datastore.upsert(entities).await;
+}
+
+async fn purge(app: &TestApp) -> Value {
+    let (status, content_type, body) =
+        read(app.send("GET", "/api/v1/purge", None, vec![]).await).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "application/json"),
+        "{body}"
+    );
+    serde_json::from_str(&body).expect("JSON")
+}
+
+async fn app_with_retention(seconds: u64) -> TestApp {
+    spawn_app_with(Options {
+        retention: Duration::from_secs(seconds),
+        ..Options::default()
+    })
+    .await
+}
+
+#[actix_web::test]
+async fn purge_deletes_exactly_the_2000_old_logs() {
+    let app = app_with_retention(60).await;
+    seed(&app.datastore, "old", 2000, 3600).await;
+    seed(&app.datastore, "recent", 10, 5).await;
+
+    let report = purge(&app).await;
+    assert_eq!(
+        report,
+        json!({"message": "succeeded.", "deleted": 2000, "complete": true})
+    );
+    let mut left: Vec<String> = app
+        .storage_logs()
+        .await
+        .iter()
+        .filter_map(|e| e["key"]["path"][0]["name"].as_str().map(str::to_owned))
+        .collect();
+    left.sort();
+    let mut recent: Vec<String> = (0..10).map(|i| format!("recent-{i}")).collect();
+    recent.sort();
+    assert_eq!(left, recent);
+
+    assert_eq!(
+        purge(&app).await,
+        json!({"message": "succeeded.", "deleted": 0, "complete": true})
+    );
+}
+
+#[actix_web::test]
+async fn overlapping_purges_are_safe() {
+    let app = app_with_retention(60).await;
+    seed(&app.datastore, "old", 1200, 3600).await;
+    seed(&app.datastore, "recent", 3, 5).await;
+    let (first, second) = tokio::join!(purge(&app), purge(&app));
+    for report in [&first, &second] {
+        assert_eq!(report["message"], "succeeded.");
+        assert_eq!(report["complete"], true);
+    }
+    let deleted = first["deleted"].as_u64().unwrap_or(0) + second["deleted"].as_u64().unwrap_or(0);
+    assert!(deleted >= 1200, "{first} {second}");
+    assert_eq!(app.storage_logs().await.len(), 3);
+}
+
+#[actix_web::test]
+async fn the_default_retention_keeps_the_last_three_minutes() {
+    let app = app_with_retention(180).await;
+    seed(&app.datastore, "four-minutes", 2, 240).await;
+    seed(&app.datastore, "two-minutes", 2, 120).await;
+    assert_eq!(purge(&app).await["deleted"], 2);
+    assert_eq!(app.storage_logs().await.len(), 2);
+}

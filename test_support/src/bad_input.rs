@@ -1,0 +1,71 @@
+//! Bad-input matrices: each case a request and the JSON error it must get.
+
+use serde_json::Value;
+
+use crate::{ServiceClient, read};
+
+pub const JSON: Option<&str> = Some("application/json");
+
+/// A request, and the status and `{"message"}` it must be answered with.
+pub struct Case {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub content_type: Option<&'static str>,
+    pub body: Vec<u8>,
+    pub status: u16,
+    pub message: String,
+}
+
+/// A POST with `content_type` and `body`.
+pub fn post(
+    path: &'static str,
+    content_type: Option<&'static str>,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    message: &str,
+) -> Case {
+    Case {
+        method: "POST",
+        path,
+        content_type,
+        body: body.into(),
+        status,
+        message: message.to_owned(),
+    }
+}
+
+/// A request without a body.
+pub fn bodiless(method: &'static str, path: &'static str, status: u16, message: &str) -> Case {
+    Case {
+        method,
+        ..post(path, None, Vec::new(), status, message)
+    }
+}
+
+/// `{"<field>":"aaa…"}` of `size` bytes of `a`, plus `prefix` fields before it.
+pub fn json_with_long_string(prefix: &str, field: &str, size: usize) -> Vec<u8> {
+    let mut body = format!(r#"{{{prefix}"{field}":""#).into_bytes();
+    body.resize(body.len() + size, b'a');
+    body.extend_from_slice(br#""}"#);
+    body
+}
+
+/// Sends every case; each must get its status, a JSON body, and exactly its message.
+pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
+    for case in cases {
+        let shown = String::from_utf8_lossy(&case.body[..case.body.len().min(60)]).into_owned();
+        let what = format!(
+            "{} {} {:?} {shown}",
+            case.method, case.path, case.content_type
+        );
+        let response = client
+            .send(case.method, case.path, case.content_type, case.body)
+            .await;
+        let (status, content_type, body) = read(response).await;
+        assert_eq!(status, case.status, "{what}: {body}");
+        assert_eq!(content_type, "application/json", "{what}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON body");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
+        assert_eq!(body["message"], case.message.as_str(), "{what}");
+    }
+}
