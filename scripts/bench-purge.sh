@@ -9,7 +9,6 @@ usage() { sed -n '2,4s/^# //p' "$0"; }
 parse_common_flags "$@"
 count=${REST_ARGS[0]:-10000}
 rounds=${REST_ARGS[1]:-3}
-cd "$REPO_ROOT"
 
 run cargo build --release --locked -p storage_logging
 host=127.0.0.1:$(free_port)

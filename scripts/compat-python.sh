@@ -9,7 +9,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 usage() { sed -n '2,6s/^# //p' "$0"; }
 parse_common_flags "$@"
-cd "$REPO_ROOT"
 
 venv=$LOCAL_DIR/venv-compat
 if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import google.cloud.datastore' 2> /dev/null; then

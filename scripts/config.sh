@@ -2,13 +2,35 @@
 # The one place for names and values used by the scripts. Every value can be overridden from the
 # environment. Sourced, never run.
 
-# --- Google Cloud (the hands-on steps)
+# --- Google Cloud (the hands-on steps, scripts/0*.sh)
 PROJECT_ID=${PROJECT_ID:-${GOOGLE_CLOUD_PROJECT:-}}
 REGION=${REGION:-us-central1}
+REPOSITORY=${REPOSITORY:-microservices}          # Artifact Registry (docker)
+HELLO_SERVICE=${HELLO_SERVICE:-hello-world-service}
+BOARD_SERVICE=${BOARD_SERVICE:-message-board-service}
+STORAGE_SERVICE=${STORAGE_SERVICE:-storage-logging-service}
+# Runtime service accounts, one per service, holding only what it needs.
+HELLO_RUNTIME_SA=${HELLO_RUNTIME_SA:-hello-world-runtime}
+BOARD_RUNTIME_SA=${BOARD_RUNTIME_SA:-message-board-runtime}
+STORAGE_RUNTIME_SA=${STORAGE_RUNTIME_SA:-storage-logging-runtime}
+# The identity Pub/Sub and Cloud Scheduler call storage_logging with.
+INVOKER_SA=${INVOKER_SA:-cloud-run-invoker}
+TOPIC=${TOPIC:-storage-event}
+DEAD_LETTER_TOPIC=${DEAD_LETTER_TOPIC:-storage-event-dead-letter}
+SUBSCRIPTION=${SUBSCRIPTION:-push-storage-event}
+DEAD_LETTER_SUBSCRIPTION=${DEAD_LETTER_SUBSCRIPTION:-storage-event-dead-letter-pull}
+BUCKET=${BUCKET:-gs://${PROJECT_ID:-PROJECT_ID}-storage-logging}
+SCHEDULER_JOB=${SCHEDULER_JOB:-log-purge-job}
+SCHEDULE=${SCHEDULE:-* * * * *}
 
-# --- local environment (scripts/local.sh)
+# --- this machine (scripts/local.sh, the tests)
 LOCAL_DIR=${LOCAL_DIR:-$REPO_ROOT/.local}
 LOCAL_PROJECT=${LOCAL_PROJECT:-demo}
 HELLO_PORT=${HELLO_PORT:-8080}
 BOARD_PORT=${BOARD_PORT:-8081}
+STORAGE_PORT=${STORAGE_PORT:-8082}
 LOCAL_DATASTORE_HOST=${LOCAL_DATASTORE_HOST:-127.0.0.1:8481}
+LOCAL_PUBSUB_HOST=${LOCAL_PUBSUB_HOST:-127.0.0.1:8485}
+LOCAL_GCS_PORT=${LOCAL_GCS_PORT:-4443}
+LOCAL_BUCKET=${LOCAL_BUCKET:-gs://local-storage-logging}
+PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}

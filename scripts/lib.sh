@@ -3,6 +3,8 @@
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export REPO_ROOT
+# Every script works from the repository root, as the guide's commands do.
+cd "$REPO_ROOT" || exit 1
 # shellcheck source=scripts/config.sh
 source "$REPO_ROOT/scripts/config.sh"
 
@@ -21,13 +23,16 @@ run() {
   fi
 }
 
-# parse_common_flags "$@": handles --dry-run and --help; leaves the rest in REST_ARGS.
+# parse_common_flags "$@": handles --dry-run, --yes and --help; leaves the rest in REST_ARGS.
+ASSUME_YES=0
+# shellcheck disable=SC2034  # ASSUME_YES is read by the scripts that ask first (99-cleanup.sh)
 parse_common_flags() {
   REST_ARGS=()
   local arg
   for arg in "$@"; do
     case $arg in
       --dry-run) DRY_RUN=1 ;;
+      --yes) ASSUME_YES=1 ;;
       -h | --help) usage; exit 0 ;;
       *) REST_ARGS+=("$arg") ;;
     esac
@@ -41,6 +46,98 @@ wait_http() {
     ((SECONDS < deadline)) || return 1
     sleep 0.1
   done
+}
+
+# --- Google Cloud steps
+
+# require_project: the steps act on PROJECT_ID; every gcloud call of a script uses it.
+require_project() {
+  [[ -n $PROJECT_ID ]] || die "set PROJECT_ID (or GOOGLE_CLOUD_PROJECT) to your project id"
+  export CLOUDSDK_CORE_PROJECT=$PROJECT_ID
+}
+
+# ensure DESCRIBE... -- CREATE...: runs CREATE unless DESCRIBE finds the resource, so that a
+# script can run again. A dry run prints CREATE, as on a first run.
+ensure() {
+  local describe=()
+  while [[ $1 != -- ]]; do describe+=("$1"); shift; done
+  shift
+  if ((!DRY_RUN)) && "${describe[@]}" > /dev/null 2>&1; then
+    log "exists, kept: ${describe[*]}"
+    return
+  fi
+  run "$@"
+}
+
+# remove DESCRIBE... -- DELETE...: runs DELETE only if DESCRIBE finds the resource.
+remove() {
+  local describe=()
+  while [[ $1 != -- ]]; do describe+=("$1"); shift; done
+  shift
+  if ((!DRY_RUN)) && ! "${describe[@]}" > /dev/null 2>&1; then
+    log "absent, nothing to delete: ${describe[*]}"
+    return
+  fi
+  run "$@"
+}
+
+# service_url SERVICE: the Cloud Run service's URL (a dry run prints the command and answers
+# the placeholder $SERVICE_URL).
+service_url() {
+  if ((DRY_RUN)); then
+    run gcloud run services describe "$1" --region="$REGION" --format='value(status.url)' >&2
+    echo "\$SERVICE_URL"
+  else
+    gcloud run services describe "$1" --region="$REGION" --format='value(status.url)'
+  fi
+}
+
+# identity_token: the caller's identity token, which Cloud Run accepts for private services.
+identity_token() {
+  if ((DRY_RUN)); then echo "\$(gcloud auth print-identity-token)"; else gcloud auth print-identity-token; fi
+}
+
+# sa_email NAME: the e-mail of the project's service account NAME.
+sa_email() { echo "$1@$PROJECT_ID.iam.gserviceaccount.com"; }
+
+# image SERVICE: the Artifact Registry path of a Cloud Run service's image.
+image() { echo "$REGION-docker.pkg.dev/$PROJECT_ID/$REPOSITORY/$1"; }
+
+# service_account NAME DESCRIPTION [PROJECT_ROLE...]: the service account, and the project roles
+# it holds (a service's runtime identity gets only what that service needs).
+service_account() {
+  local name=$1 description=$2 role
+  shift 2
+  ensure gcloud iam service-accounts describe "$(sa_email "$name")" -- \
+    gcloud iam service-accounts create "$name" --display-name="$description"
+  for role in "$@"; do
+    run gcloud projects add-iam-policy-binding "$PROJECT_ID" \
+      --member="serviceAccount:$(sa_email "$name")" --role="$role" --condition=None
+  done
+}
+
+# build_and_deploy CRATE SERVICE RUNTIME_SA [gcloud run deploy flags...]: builds the crate's image
+# with Cloud Build and deploys it as a private Cloud Run service running as RUNTIME_SA.
+build_and_deploy() {
+  local crate=$1 service=$2 runtime_sa=$3
+  shift 3
+  run gcloud builds submit . --config=infra/cloudbuild.yaml \
+    --substitutions="_SERVICE=$crate,_IMAGE_NAME=$service,_REGION=$REGION,_REPOSITORY=$REPOSITORY"
+  # --no-allow-unauthenticated: callers need roles/run.invoker (owners have it).
+  # --cpu-boost: start-up is milliseconds already; the boost shortens the first requests' work.
+  # --concurrency=80 (the default): one instance serves many requests; the services are async.
+  run gcloud run deploy "$service" --image="$(image "$service")" --region="$REGION" \
+    --no-allow-unauthenticated --service-account="$(sa_email "$runtime_sa")" \
+    --memory=256Mi --cpu=1 --cpu-boost --concurrency=80 --max-instances=3 \
+    --set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "$@"
+}
+
+# call_api TOKEN METHOD URL [JSON]: calls a private service with an identity token.
+call_api() {
+  local token=$1 method=$2 url=$3 data=${4:-}
+  local args=(curl -sS --fail-with-body -X "$method" -H "Authorization: Bearer $token")
+  [[ -z $data ]] || args+=(-H 'Content-Type: application/json' -d "$data")
+  run "${args[@]}" "$url"
 }
 
 # free_port: a TCP port of loopback that nothing listens on now.

@@ -7,7 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 usage() { sed -n '2,4s/^# //p' "$0"; }
 parse_common_flags "$@"
-cd "$REPO_ROOT"
 
 host=127.0.0.1:$(free_port)
 # shellcheck disable=SC2046  # the command is a list of words

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Step 5: calls every endpoint of the three deployed services with your identity token and checks
+# each answer. Exits non-zero on the first wrong one.
+# Usage: PROJECT_ID=my-project scripts/05-smoke.sh [--dry-run]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,4s/^# //p' "$0"; }
+parse_common_flags "$@"
+require_project
+
+token=$(identity_token)
+failures=0
+# check WHAT EXPECTED METHOD URL [JSON]: the answer must contain EXPECTED.
+check() {
+  local what=$1 expected=$2 answer
+  shift 2
+  answer=$(call_api "$token" "$@") || answer="(failed) $answer"
+  ((DRY_RUN)) && { echo "$answer"; return; }
+  if [[ $answer == *"$expected"* ]]; then log "ok: $what"
+  else log "FAILED: $what: expected $expected, got: $answer"; failures=$((failures + 1)); fi
+}
+
+hello=$(service_url "$HELLO_SERVICE")
+board=$(service_url "$BOARD_SERVICE")
+storage=$(service_url "$STORAGE_SERVICE")
+name="smoke-$(date +%s)"
+not_upload=$(jq -cn '{message: {attributes: {eventType: "OBJECT_DELETE"}, messageId: "smoke"}}')
+
+check "hello GET /" 'Hello world service. ' GET "$hello/"
+check "hello POST" '"message":"Hello, Smoke!"' POST "$hello/api/v1/hello" '{"name": "Smoke"}'
+check "board GET /" 'Message board service. ' GET "$board/"
+check "board store" "\"name\":\"$name\"" POST "$board/api/v1/store" "{\"name\": \"$name\", \"message\": \"smoke test\"}"
+check "board retrieve" '"message":"smoke test"' POST "$board/api/v1/retrieve" "{\"name\": \"$name\"}"
+check "storage GET /" 'Storage logging service. ' GET "$storage/"
+check "storage pubsub, not an upload" 'This is not a file upload event.' POST "$storage/api/v1/pubsub" "$not_upload"
+check "storage purge" '"message":"succeeded."' GET "$storage/api/v1/purge"
+((failures == 0)) || die "$failures smoke checks failed"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# CI cannot run docker here, so this keeps infra/Dockerfile honest: every path it copies from the
+# build context exists and is let through .dockerignore, and its own `cargo build` line builds
+# each service.
+# Usage: scripts/check-dockerfile.sh [--dry-run]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,5s/^# //p' "$0"; }
+parse_common_flags "$@"
+dockerfile=infra/Dockerfile
+
+# COPY lines without --from: all words but the last are paths in the context.
+mapfile -t sources < <(awk '/^COPY / && !/--from/ { for (i = 2; i < NF; i++) print $i }' "$dockerfile")
+((${#sources[@]})) || die "no COPY lines in $dockerfile"
+for path in "${sources[@]}"; do
+  [[ -e $path ]] || die "$dockerfile copies $path, which does not exist"
+  grep -qxF "!$path" .dockerignore || die "$dockerfile copies $path, which .dockerignore leaves out"
+done
+log "all ${#sources[@]} paths $dockerfile copies exist and pass .dockerignore"
+
+build=$(grep -o 'cargo build [^&\\]*' "$dockerfile" | sort -u)
+[[ $(wc -l <<< "$build") == 1 ]] || die "expected one cargo build command in $dockerfile, found: $build"
+for SERVICE in hello_world message_board storage_logging; do
+  read -ra command <<< "${build//\"\$SERVICE\"/$SERVICE}"
+  run "${command[@]}"
+  ((DRY_RUN)) || [[ -x target/release/$SERVICE ]] || die "no target/release/$SERVICE after the build"
+done
