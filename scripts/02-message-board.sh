@@ -10,10 +10,11 @@ usage() { sed -n '2,5s/^# //p' "$0"; }
 parse_common_flags "$@"
 require_project
 
-run gcloud datastore indexes create message_board/index.yaml --quiet
+has_message_index() { gcloud datastore indexes list --format='value(kind)' | grep -qx Message; }
+ensure has_message_index -- gcloud datastore indexes create message_board/index.yaml --quiet
 if ((!DRY_RUN)); then
   log "waiting for the Datastore index to be READY (a few minutes on a new project)"
-  until [[ $(gcloud datastore indexes list --format='value(state)' | grep -vc READY) == 0 ]]; do sleep 10; done
+  while gcloud datastore indexes list --format='value(state)' | grep -qv READY; do sleep 10; done
 fi
 service_account "$BOARD_RUNTIME_SA" "$BOARD_SERVICE runtime" roles/datastore.user
 build_and_deploy message_board "$BOARD_SERVICE" "$BOARD_RUNTIME_SA"
