@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: starts the Firestore emulator in Datastore mode for the run
-# (tests that stop Datastore, or need the legacy emulator, start their own), stops it at the end.
+# Runs every test: the Rust workspace against a Firestore emulator (Datastore mode) started for the
+# run (tests that stop Datastore, or need the legacy or Pub/Sub emulator, start their own), the
+# compatibility check with the original's Python client, and the script tests (bats): the hands-on
+# steps against a fake gcloud, and the local environment end to end. Stops all it started.
 # Usage: scripts/test.sh [--dry-run] [cargo test args...]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,4s/^# //p' "$0"; }
+usage() { sed -n '2,6s/^# //p' "$0"; }
 parse_common_flags "$@"
+
+missing=()
+for tool in bats jq; do command -v "$tool" > /dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+  run apt-get update -qq
+  run apt-get install -y -qq "${missing[@]}"
+fi
 
 host=127.0.0.1:$(free_port)
 # shellcheck disable=SC2046  # the command is a list of words
@@ -21,5 +30,7 @@ fi
 run cargo test --workspace --locked --no-run
 ((DRY_RUN)) || wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"
 run env DATASTORE_EMULATOR_HOST="$host" cargo test --workspace --locked "${REST_ARGS[@]}"
-dry=(); ((DRY_RUN)) && dry=(--dry-run)
+dry=()
+((DRY_RUN)) && dry=(--dry-run)
 DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"
+run bats scripts/tests

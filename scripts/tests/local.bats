@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# The README's run command end to end: up → hello, store and retrieve → `gcloud storage cp` of a
+# file → exactly one StorageLog → the purge loop removes it (short retention) → down leaves no
+# process and no port open.
+
+setup_file() {
+  export PURGE_RETENTION_SECONDS=3 PURGE_EVERY_SECONDS=2
+  repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  export repo
+  "$repo/scripts/local.sh" up > "$BATS_FILE_TMPDIR/up.log" 2>&1 &
+  export UP_PID=$!
+  for _ in $(seq 600); do
+    grep -q '^Running' "$BATS_FILE_TMPDIR/up.log" && return 0
+    kill -0 "$UP_PID" 2> /dev/null || break
+    sleep 1
+  done
+  cat "$BATS_FILE_TMPDIR/up.log" >&3
+  return 1
+}
+
+teardown_file() {
+  "$repo/scripts/local.sh" down > /dev/null 2>&1 || true
+}
+
+storage_logs() {
+  curl -fsS -H 'Content-Type: application/json' -d '{"query": {"kind": [{"name": "StorageLog"}]}}' \
+    http://127.0.0.1:8481/v1/projects/demo:runQuery | jq -c '[.batch.entityResults[]?.entity.properties.name.stringValue]'
+}
+
+@test "hello, store and retrieve answer" {
+  run curl -fsS -H 'Content-Type: application/json' -d '{"name": "local"}' http://127.0.0.1:8080/api/v1/hello
+  [ "$output" = '{"message":"Hello, local!"}' ]
+  run curl -fsS -H 'Content-Type: application/json' -d '{"name": "e2e", "message": "hi"}' http://127.0.0.1:8081/api/v1/store
+  [[ $output == *'"message":"hi"'* ]]
+  run curl -fsS -H 'Content-Type: application/json' -d '{"name": "e2e"}' http://127.0.0.1:8081/api/v1/retrieve
+  [ "$(jq -c '[.messages[].message]' <<< "$output")" = '["hi"]' ]
+}
+
+@test "an upload with gcloud storage cp becomes one StorageLog, which the purge removes" {
+  # shellcheck source=scripts/lib.sh
+  source "$repo/scripts/lib.sh"
+  echo "end to end" > "$BATS_TEST_TMPDIR/e2e.txt"
+  env $(emulator_gcloud_env) gcloud storage cp "$BATS_TEST_TMPDIR/e2e.txt" "$LOCAL_BUCKET/e2e.txt"
+  for _ in $(seq 50); do [ "$(storage_logs)" = '["e2e.txt"]' ] && break; sleep 0.2; done
+  [ "$(storage_logs)" = '["e2e.txt"]' ]
+  for _ in $(seq 60); do [ "$(storage_logs)" = '[]' ] && break; sleep 0.5; done
+  [ "$(storage_logs)" = '[]' ]
+  grep -q '"deleted":1' "$repo/.local/logs/scheduler.log"
+}
+
+@test "down stops everything: no process, no port" {
+  "$repo/scripts/local.sh" down
+  for _ in $(seq 50); do kill -0 "$UP_PID" 2> /dev/null || break; sleep 0.2; done
+  ! kill -0 "$UP_PID" 2> /dev/null
+  run pgrep -f 'cloud-firestore-emulator|pubsub-emulator|fake-gcs-server|target/release/(hello_world|message_board|storage_logging)'
+  [ "$status" -eq 1 ]
+  run ss -ltnH '( sport = :8080 or sport = :8081 or sport = :8082 or sport = :8481 or sport = :8485 or sport = :4443 )'
+  [ "$output" = "" ]
+}
