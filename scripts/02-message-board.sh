@@ -12,6 +12,7 @@ require_project
 
 has_message_index() { gcloud datastore indexes list --format='value(kind)' | grep -qx Message; }
 ensure has_message_index -- gcloud datastore indexes create message_board/index.yaml --quiet
+run gcloud datastore indexes list
 if ((!DRY_RUN)); then
   log "waiting for the Datastore index to be READY (a few minutes on a new project)"
   while gcloud datastore indexes list --format='value(state)' | grep -qv READY; do sleep 10; done

@@ -40,8 +40,8 @@ for account in "$HELLO_RUNTIME_SA" "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA" "$I
     gcloud iam service-accounts delete "$(sa_email "$account")" --quiet
 done
 # An empty index file: `cleanup` deletes every composite index not in it.
-empty_indexes=$(mktemp --suffix=.yaml)
-trap 'rm -f "$empty_indexes"' EXIT
+empty_indexes=.local/empty-index.yaml
+mkdir -p .local
 echo 'indexes: []' > "$empty_indexes"
 run gcloud datastore indexes cleanup "$empty_indexes" --quiet
 remove gcloud artifacts repositories describe "$REPOSITORY" --location="$REGION" -- \
