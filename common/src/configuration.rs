@@ -102,6 +102,20 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The variable as a number of at least 1, `default` when unset.
+    pub fn positive_or(&self, variable: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.parse_or(variable, default)? {
+            0 => Err(ConfigError {
+                variable,
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            }),
+            n => Ok(n),
+        }
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::read(&Env::process())
@@ -114,21 +128,16 @@ impl Config {
         } else {
             LogFormat::Text
         };
-        let body_limit = env.parse_or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT)?;
-        if body_limit == 0 {
-            return Err(ConfigError {
-                variable: "BODY_LIMIT_BYTES",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
         Ok(Self {
             host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: env.parse_or("PORT", 8080)?,
             log_filter: env.text("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format: env.parse_or("LOG_FORMAT", default_format)?,
             project_id: env.text("GOOGLE_CLOUD_PROJECT"),
-            body_limit,
+            body_limit: usize::try_from(
+                env.positive_or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT as u64)?,
+            )
+            .unwrap_or(usize::MAX),
         })
     }
 }

@@ -43,10 +43,6 @@ impl JsonObject {
                 .ok_or_else(|| ApiError::BadRequest(missing.to_owned())),
         }
     }
-
-    pub fn into_inner(self) -> Map<String, Value> {
-        self.0
-    }
 }
 
 fn not_a_string(key: &str, value: &Value) -> ApiError {

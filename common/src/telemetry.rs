@@ -309,17 +309,6 @@ impl AccessRequest {
     }
 }
 
-/// Logs a failure with its cause chain on one line.
-pub fn log_error(context: &str, error: &(dyn std::error::Error + 'static)) {
-    let mut line = format!("{context}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    log::error!("{line}");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,11 +49,15 @@ storage_logs() {
 }
 
 @test "down stops everything: no process, no port" {
+  groups=$(cat "$repo"/.local/pids/*.pid)
+  [ "$(wc -w <<< "$groups")" -eq 7 ] # 2 emulators, fake-gcs-server, 3 services, the purge loop
   "$repo/scripts/local.sh" down
   for _ in $(seq 50); do kill -0 "$UP_PID" 2> /dev/null || break; sleep 0.2; done
   ! kill -0 "$UP_PID" 2> /dev/null
-  run pgrep -f 'cloud-firestore-emulator|pubsub-emulator|fake-gcs-server|target/release/(hello_world|message_board|storage_logging)'
-  [ "$status" -eq 1 ]
+  for group in $groups; do
+    run pgrep -g "$group"
+    [ "$status" -eq 1 ]
+  done
   run ss -ltnH '( sport = :8080 or sport = :8081 or sport = :8082 or sport = :8481 or sport = :8485 or sport = :4443 )'
   [ "$output" = "" ]
 }

@@ -5,14 +5,12 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use common::datastore::pb::filter::FilterType;
 use common::datastore::pb::property_filter::Operator;
-use common::datastore::pb::{
-    Filter, Key, KindExpression, Projection, PropertyFilter, PropertyReference, Query,
-};
+use common::datastore::pb::{Key, KindExpression, Projection, PropertyReference, Query};
 use common::datastore::value::{self, Properties};
 use common::datastore::{
     CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, next_page,
+    property_filter,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -156,15 +154,11 @@ fn old_logs_query(cutoff: DateTime<Utc>) -> Query {
                 name: "__key__".into(),
             }),
         }],
-        filter: Some(Filter {
-            filter_type: Some(FilterType::PropertyFilter(PropertyFilter {
-                property: Some(PropertyReference {
-                    name: "timestamp".into(),
-                }),
-                op: Operator::LessThan as i32,
-                value: Some(value::timestamp(cutoff)),
-            })),
-        }),
+        filter: Some(property_filter(
+            "timestamp",
+            Operator::LessThan,
+            value::timestamp(cutoff),
+        )),
         ..Query::default()
     }
 }

@@ -24,17 +24,8 @@ impl DatastoreRest {
     }
 
     async fn call(&self, method: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}:{method}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("the emulator answers");
-        let status = response.status();
-        let body: Value = response.json().await.expect("JSON from the emulator");
-        assert!(status.is_success(), "{method}: {status} {body}");
-        body
+        let request = self.client.post(format!("{}:{method}", self.base));
+        crate::emulator_call(request, &body).await
     }
 
     /// Every entity of `kind` in the namespace (REST `runQuery`, following every batch).

@@ -19,6 +19,23 @@ pub use pubsub_rest::PubSubRest;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// One call of an emulator's REST API: the JSON answer, which must be a success.
+async fn emulator_call(
+    request: reqwest::RequestBuilder,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let response = request
+        .json(body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    let status = response.status();
+    let url = response.url().to_string();
+    let answer: serde_json::Value = response.json().await.expect("JSON from the emulator");
+    assert!(status.is_success(), "{url}: {status} {answer}");
+    answer
+}
+
 /// The service configuration of an in-process test: defaults, on a free port of loopback.
 /// With `TEST_LOG` set (e.g. `TEST_LOG=debug`), the services' logs go to stderr.
 pub fn test_config() -> common::Config {

@@ -17,17 +17,8 @@ impl PubSubRest {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .request(method, format!("{}/{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("the emulator answers");
-        let status = response.status();
-        let body: Value = response.json().await.expect("JSON from the emulator");
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
+        let request = self.client.request(method, format!("{}/{path}", self.base));
+        crate::emulator_call(request, &body).await
     }
 
     pub async fn create_topic(&self, topic: &str) {

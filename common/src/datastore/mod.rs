@@ -63,14 +63,7 @@ pub struct DatastoreSettings {
 
 impl DatastoreSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let deadline_ms: u64 = env.parse_or("DATASTORE_TIMEOUT_MS", 5000)?;
-        if deadline_ms == 0 {
-            return Err(ConfigError {
-                variable: "DATASTORE_TIMEOUT_MS",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
+        let deadline_ms = env.positive_or("DATASTORE_TIMEOUT_MS", 5000)?;
         Ok(Self {
             emulator_host: env.text("DATASTORE_EMULATOR_HOST"),
             project_id: env
@@ -163,10 +156,6 @@ impl Datastore {
                 runtime: Handle::current(),
             }),
         }
-    }
-
-    pub fn settings(&self) -> &DatastoreSettings {
-        &self.inner.settings
     }
 
     /// A key of `kind` in our partition: named, or incomplete (Datastore allocates an id).
@@ -316,7 +305,7 @@ impl Datastore {
     }
 
     /// Runs `operation` within the configured deadline; past it, `Unavailable`.
-    pub async fn within_deadline<T>(
+    async fn within_deadline<T>(
         &self,
         operation: impl Future<Output = Result<T, DatastoreError>>,
     ) -> Result<T, DatastoreError> {
@@ -389,6 +378,23 @@ async fn connect(settings: DatastoreSettings) -> Result<Connection, DatastoreErr
             .unwrap_or(PRODUCTION_ENDPOINT)
     );
     Ok(Connection { client, project_id })
+}
+
+/// `property <op> value`, the one kind of filter the services use.
+pub fn property_filter(
+    property: &str,
+    op: pb::property_filter::Operator,
+    value: pb::Value,
+) -> pb::Filter {
+    pb::Filter {
+        filter_type: Some(pb::filter::FilterType::PropertyFilter(pb::PropertyFilter {
+            property: Some(pb::PropertyReference {
+                name: property.to_owned(),
+            }),
+            op: op as i32,
+            value: Some(value),
+        })),
+    }
 }
 
 /// The routing header the official clients send on every RPC; production refuses requests to a
