@@ -27,6 +27,20 @@ impl ServiceClient {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> reqwest::Response {
+        self.request(method, path, content_type, body)
+            .send()
+            .await
+            .expect("the service answers")
+    }
+
+    /// The request [`send`](Self::send) sends, not yet sent.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::RequestBuilder {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut request = self
             .client
@@ -35,7 +49,7 @@ impl ServiceClient {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        request.send().await.expect("the service answers")
+        request
     }
 }
 

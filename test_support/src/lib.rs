@@ -5,6 +5,7 @@ pub mod bad_input;
 mod datastore_rest;
 mod emulator;
 mod http;
+pub mod load;
 mod process;
 mod proxy;
 mod pubsub_rest;

@@ -1,6 +1,7 @@
 //! Black-box tests of message_board over HTTP, against the Datastore emulator.
 
 mod bad_input;
+mod fault;
 mod helpers;
 mod outage;
 mod retrieve;
