@@ -9,6 +9,7 @@ pub mod load;
 mod process;
 mod proxy;
 mod pubsub_rest;
+pub mod resilience;
 
 pub use datastore_rest::DatastoreRest;
 pub use emulator::{Emulator, EmulatorKind};

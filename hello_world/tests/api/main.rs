@@ -4,3 +4,4 @@ mod bad_input;
 mod hello;
 mod helpers;
 mod process;
+mod resilience;

@@ -4,5 +4,6 @@ mod bad_input;
 mod fault;
 mod helpers;
 mod outage;
+mod resilience;
 mod retrieve;
 mod store;

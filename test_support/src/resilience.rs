@@ -1,0 +1,148 @@
+//! Checks every service runs against its real binary: huge bodies and slow or idle clients.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::ServiceProcess;
+
+/// Peak resident memory of the process so far (VmHWM), in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmHWM line")
+}
+
+/// Sends `POST path` with a 10 MiB JSON body (declared length, or chunked) from one thread while
+/// reading on another; returns the status line and how long it took to arrive.
+pub fn post_ten_mib(port: u16, path: &str, chunked: bool) -> (String, Duration) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let size = 10 * 1024 * 1024;
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {size}")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nConnection: close\r\n{framing}\r\n\r\n"
+    );
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let started = Instant::now();
+    let sending = std::thread::spawn(move || {
+        writer.write_all(head.as_bytes())?;
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        // The server may answer and close before the whole body is sent: the write fails then.
+        while sent < size {
+            if chunked {
+                writer.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+                writer.write_all(&chunk)?;
+                writer.write_all(b"\r\n")?;
+            } else {
+                writer.write_all(&chunk)?;
+            }
+            sent += chunk.len();
+        }
+        std::io::Result::Ok(())
+    });
+    let mut status_line = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut reader = stream;
+    while !status_line.ends_with(b"\r\n") && reader.read(&mut byte).is_ok_and(|n| n == 1) {
+        status_line.push(byte[0]);
+    }
+    let took = started.elapsed();
+    let _ = reader.shutdown(std::net::Shutdown::Both);
+    let _ = sending.join();
+    let status_line = String::from_utf8_lossy(&status_line).trim_end().to_owned();
+    (status_line, took)
+}
+
+/// Every POST route answers 10 MiB bodies with 413 within `within`, declared or chunked, 10 times
+/// each, and the process's peak memory stays under `peak_rss_mib`.
+pub fn assert_huge_bodies_refused(
+    service: &ServiceProcess,
+    routes: &[&str],
+    within: Duration,
+    peak_rss_mib: u64,
+) {
+    for route in routes {
+        for round in 0..10 {
+            let chunked = round % 2 == 1;
+            let (status, took) = post_ten_mib(service.port, route, chunked);
+            assert_eq!(
+                status, "HTTP/1.1 413 Payload Too Large",
+                "{route} chunked={chunked}"
+            );
+            assert!(
+                took < within,
+                "{route} chunked={chunked}: 413 after {took:?}"
+            );
+        }
+    }
+    let peak = peak_rss_kib(service.pid()) / 1024;
+    assert!(peak < peak_rss_mib, "peak RSS {peak} MiB");
+}
+
+/// With `idle` connections open and `slow` ones sending a request one byte every 100 ms, a
+/// normal client's requests to `/` each take less than `bound`.
+pub fn assert_slow_clients_do_not_delay_others(
+    service: &ServiceProcess,
+    idle: usize,
+    slow: usize,
+    bound: Duration,
+) {
+    let port = service.port;
+    let _idle: Vec<TcpStream> = (0..idle)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let slow_clients: Vec<_> = (0..slow)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                for byte in b"GET / HTTP/1.1\r\nHost: slow\r\nX-Padding: "
+                    .iter()
+                    .cycle()
+                {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed)
+                        || stream.write_all(&[*byte]).is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut worst = Duration::ZERO;
+    for _ in 0..100 {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        worst = worst.max(started.elapsed());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for client in slow_clients {
+        let _ = client.join();
+    }
+    assert!(
+        worst < bound,
+        "a normal request took {worst:?} beside {idle} idle and {slow} slow connections"
+    );
+}
