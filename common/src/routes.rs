@@ -1,6 +1,6 @@
 //! Routes every service has: its root text, and JSON answers for unknown paths and methods.
 
-use actix_web::{HttpRequest, HttpResponse, Resource, Route, web};
+use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, web};
 
 use crate::error::ApiError;
 
@@ -17,8 +17,32 @@ pub fn root(text: &'static str) -> Resource {
         .default_service(allow("GET, HEAD"))
 }
 
+/// `POST path`, and a JSON 405 for any other method.
+pub fn post<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(allow("POST"))
+}
+
+/// `GET path`, and a JSON 405 for any other method.
+pub fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(allow("GET"))
+}
+
 /// The default service of a resource: 405 naming the methods it has.
-pub fn allow(methods: &'static str) -> Route {
+fn allow(methods: &'static str) -> Route {
     web::route().to(move || async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow: methods })
     })

@@ -8,9 +8,6 @@ pub use hello::hello;
 pub const ROOT_TEXT: &str = "Hello world service. ";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(common::routes::root(ROOT_TEXT)).service(
-        web::resource("/api/v1/hello")
-            .route(web::post().to(hello))
-            .default_service(common::routes::allow("POST")),
-    );
+    cfg.service(common::routes::root(ROOT_TEXT))
+        .service(common::routes::post("/api/v1/hello", hello));
 }

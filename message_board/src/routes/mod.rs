@@ -13,14 +13,6 @@ pub const ROOT_TEXT: &str = "Message board service. ";
 pub fn configure(cfg: &mut web::ServiceConfig, datastore: Datastore) {
     cfg.app_data(web::Data::new(datastore))
         .service(common::routes::root(ROOT_TEXT))
-        .service(
-            web::resource("/api/v1/store")
-                .route(web::post().to(store))
-                .default_service(common::routes::allow("POST")),
-        )
-        .service(
-            web::resource("/api/v1/retrieve")
-                .route(web::post().to(retrieve))
-                .default_service(common::routes::allow("POST")),
-        );
+        .service(common::routes::post("/api/v1/store", store))
+        .service(common::routes::post("/api/v1/retrieve", retrieve));
 }

@@ -20,14 +20,6 @@ pub fn configure(
     cfg.app_data(web::Data::new(datastore))
         .app_data(web::Data::new(purge_settings))
         .service(common::routes::root(ROOT_TEXT))
-        .service(
-            web::resource("/api/v1/pubsub")
-                .route(web::post().to(pubsub))
-                .default_service(common::routes::allow("POST")),
-        )
-        .service(
-            web::resource("/api/v1/purge")
-                .route(web::get().to(purge))
-                .default_service(common::routes::allow("GET")),
-        );
+        .service(common::routes::post("/api/v1/pubsub", pubsub))
+        .service(common::routes::get("/api/v1/purge", purge));
 }
