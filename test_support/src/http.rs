@@ -7,9 +7,15 @@ pub struct ServiceClient {
 impl ServiceClient {
     /// For the service listening on `port` of this machine.
     pub fn new(port: u16) -> Self {
+        // Idle connections are dropped before the server's 5 s keep-alive ends, so that a request
+        // never goes out on a connection the server is closing (hyper's IncompleteMessage).
+        let client = reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("a plain HTTP client");
         Self {
             address: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            client,
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod bad_input;
 mod datastore_rest;
 mod emulator;
+pub mod fault;
 mod http;
 pub mod load;
 mod process;

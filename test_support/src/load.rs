@@ -12,12 +12,12 @@ pub struct Outcome {
     pub json: bool,
 }
 
-/// Sends `POST path body` at `per_second` for `duration`, each request on its own task, and
-/// returns every outcome once all have answered (or failed).
+/// Sends `POST path` (request `i` with `body(i)`) at `per_second` for `duration`, each request
+/// on its own task, and returns every outcome once all have answered (or failed).
 pub async fn post_at_rate(
     client: &ServiceClient,
     path: &str,
-    body: &serde_json::Value,
+    body: impl Fn(usize) -> serde_json::Value,
     per_second: u32,
     duration: Duration,
 ) -> Vec<Outcome> {
@@ -26,12 +26,8 @@ pub async fn post_at_rate(
     let mut tasks = Vec::new();
     let mut next = started;
     while started.elapsed() < duration {
-        let request = client.request(
-            "POST",
-            path,
-            Some("application/json"),
-            body.to_string().into_bytes(),
-        );
+        let json = body(tasks.len()).to_string().into_bytes();
+        let request = client.request("POST", path, Some("application/json"), json);
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
             let sent_at = sent.duration_since(started);

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod end_to_end;
+mod fault;
 mod helpers;
 mod pubsub;
 mod purge;
