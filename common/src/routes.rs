@@ -24,9 +24,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    web::resource(path)
-        .route(web::post().to(handler))
-        .default_service(allow("POST"))
+    only(path, web::post().to(handler), "POST")
 }
 
 /// `GET path`, and a JSON 405 for any other method.
@@ -36,9 +34,14 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
+    only(path, web::get().to(handler), "GET")
+}
+
+/// `path` with its one route; any other method is a JSON 405 naming `method`.
+fn only(path: &str, route: Route, method: &'static str) -> Resource {
     web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(allow("GET"))
+        .route(route)
+        .default_service(allow(method))
 }
 
 /// The default service of a resource: 405 naming the methods it has.
