@@ -6,4 +6,5 @@ mod helpers;
 mod outage;
 mod resilience;
 mod retrieve;
+mod shutdown;
 mod store;
