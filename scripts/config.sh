@@ -34,3 +34,6 @@ LOCAL_PUBSUB_HOST=${LOCAL_PUBSUB_HOST:-127.0.0.1:8485}
 LOCAL_GCS_PORT=${LOCAL_GCS_PORT:-4443}
 LOCAL_BUCKET=${LOCAL_BUCKET:-gs://local-storage-logging}
 PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}
+
+# --- benchmarks (scripts/bench-*.sh)
+BENCH_DIR=${BENCH_DIR:-$REPO_ROOT/../shared/bench}
