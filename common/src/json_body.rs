@@ -62,16 +62,34 @@ impl FromRequest for JsonObject {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // Checked before reading, so a wrong type costs nothing.
+        let checked = check_content_type(req);
+        let body = LimitedBody::from_request(req, payload);
+        Box::pin(async move {
+            checked?;
+            parse_object(&body.await?.0).map(JsonObject)
+        })
+    }
+}
+
+/// A request body of any type, read up to the service's limit: 413 before reading when the
+/// declared length is over it, 413 as soon as a chunked body passes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitedBody(pub Bytes);
+
+impl FromRequest for LimitedBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<BodyLimit>()
             .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
-        // Checked before reading, so a wrong type or a declared 10 MiB body costs nothing.
-        let checked = check_content_type(req).and_then(|()| check_declared_length(req, limit));
+        let checked = check_declared_length(req, limit);
         let payload = payload.take();
         Box::pin(async move {
             checked?;
-            let body = read_body(payload, limit).await?;
-            parse_object(&body).map(JsonObject)
+            read_body(payload, limit).await.map(LimitedBody)
         })
     }
 }
@@ -91,7 +109,7 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// `application/json` with any parameters, and structured-syntax `+json` types.
-fn is_json(mime: &actix_web::mime::Mime) -> bool {
+pub fn is_json(mime: &actix_web::mime::Mime) -> bool {
     use actix_web::mime::{APPLICATION, JSON};
     mime.type_() == APPLICATION && (mime.subtype() == JSON || mime.suffix() == Some(JSON))
 }
@@ -122,7 +140,8 @@ async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError
     Ok(body.freeze())
 }
 
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+/// The body as a JSON object; 400 saying what it is instead.
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(
             "The request body is empty; a JSON object is required.".into(),

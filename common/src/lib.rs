@@ -12,5 +12,5 @@ pub mod telemetry;
 
 pub use configuration::Config;
 pub use error::ApiError;
-pub use json_body::JsonObject;
+pub use json_body::{JsonObject, LimitedBody};
 pub use startup::Application;

@@ -1,6 +1,7 @@
 //! The storage logging service: Cloud Storage upload events, pushed by Pub/Sub, stored as
 //! `StorageLog` entities exactly once per message; and a purge for Cloud Scheduler.
 
+pub mod cloud_event;
 pub mod envelope;
 pub mod routes;
 pub mod settings;

@@ -1,6 +1,6 @@
 //! `StorageLog` entities (DESIGN.md, "Datastore model"): every top-level field of the object's
-//! metadata plus `timestamp`, keyed by the Pub/Sub message id so that a redelivery never makes a
-//! second entity; and the purge of old ones.
+//! metadata plus `timestamp`, keyed by the Pub/Sub message id (or the CloudEvent's source and id)
+//! so that a redelivery never makes a second entity; and the purge of old ones.
 
 use std::time::{Duration, Instant};
 
@@ -17,15 +17,15 @@ use serde_json::{Map, Value};
 
 pub const KIND: &str = "StorageLog";
 
-/// Stores the object's metadata with a `timestamp` of now, once per message: a message already
-/// stored answers what was stored then. Returns the answer: the metadata plus the timestamp as an
+/// Stores the object's metadata with a `timestamp` of now, once per `key`: a notification already
+/// stored answers what was stored then (no key: an entity with an id Datastore allocates). Returns the answer: the metadata plus the timestamp as an
 /// HTTP-date.
 pub async fn record(
     datastore: &Datastore,
-    message_id: Option<&str>,
+    key: Option<&str>,
     mut object: Map<String, Value>,
 ) -> Result<Map<String, Value>, DatastoreError> {
-    let key_name = message_id.filter(|id| is_valid_key_name(id));
+    let key_name = key.filter(|id| is_valid_key_name(id));
     let timestamp = value::now();
     let mut properties: Properties = value::properties_from_json(&object)
         .map_err(|e| DatastoreError::Rejected(format!("message.data cannot be stored: {e}.")))?;
@@ -33,7 +33,7 @@ pub async fn record(
     match datastore.insert(KIND, key_name, properties).await {
         Ok(_) => {
             let id = key_name.unwrap_or("(none)");
-            log::info!(messageId = id; "stored message {id}");
+            log::info!(key = id; "stored notification {id}");
             object.insert(
                 "timestamp".into(),
                 Value::String(value::http_date(timestamp)),
@@ -42,7 +42,7 @@ pub async fn record(
         }
         Err(DatastoreError::AlreadyExists) => {
             let name = key_name.unwrap_or_default();
-            log::info!(messageId = name; "message {name} was stored before: answering what was stored");
+            log::info!(key = name; "notification {name} was stored before: answering what was stored");
             match datastore.lookup(KIND, name).await? {
                 Some(stored) => Ok(value::properties_to_json(&stored.properties)),
                 // Purged between the insert and the lookup: it was stored once, as promised.

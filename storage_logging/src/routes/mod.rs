@@ -1,11 +1,17 @@
+mod events;
 mod pubsub;
 mod purge;
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use common::ApiError;
 use common::datastore::Datastore;
+use serde_json::json;
 
+use crate::envelope::Event;
 use crate::settings::PurgeSettings;
+use crate::storage_log;
 
+pub use events::events;
 pub use pubsub::pubsub;
 pub use purge::purge;
 
@@ -21,5 +27,25 @@ pub fn configure(
         .app_data(web::Data::new(purge_settings))
         .service(common::routes::root(ROOT_TEXT))
         .service(common::routes::post("/api/v1/pubsub", pubsub))
+        .service(common::routes::post("/api/v1/events", events))
         .service(common::routes::get("/api/v1/purge", purge));
+}
+
+/// The answer to a notification, however it came: an upload is stored once under `key` and
+/// answered with what was stored; any other event is acknowledged.
+async fn store_event(
+    datastore: &Datastore,
+    key: Option<&str>,
+    event: Event,
+) -> Result<HttpResponse, ApiError> {
+    match event {
+        Event::Ignored { event_type } => {
+            log::debug!("ignored {event_type} event");
+            Ok(HttpResponse::Ok().json(json!({"message": "This is not a file upload event."})))
+        }
+        Event::Upload(object) => {
+            let stored = storage_log::record(datastore, key, object).await?;
+            Ok(HttpResponse::Ok().json(stored))
+        }
+    }
 }

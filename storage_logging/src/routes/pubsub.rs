@@ -1,10 +1,9 @@
 use actix_web::{HttpResponse, web};
 use common::datastore::Datastore;
 use common::{ApiError, JsonObject};
-use serde_json::json;
 
-use crate::envelope::{Delivery, Event};
-use crate::storage_log;
+use crate::envelope::Delivery;
+use crate::routes::store_event;
 
 /// `POST /api/v1/pubsub`: a Pub/Sub push delivery. 200 acknowledges it (stored, stored before, or
 /// not an upload); 400 for a message that can never succeed (logged as an ERROR with its id, so
@@ -18,15 +17,5 @@ pub async fn pubsub(
         log::error!(messageId = id; "undeliverable push message {id}: {}", undeliverable.reason);
         ApiError::BadRequest(undeliverable.reason)
     })?;
-    match delivery.event {
-        Event::Ignored { event_type } => {
-            log::debug!("ignored {event_type} event");
-            Ok(HttpResponse::Ok().json(json!({"message": "This is not a file upload event."})))
-        }
-        Event::Upload(object) => {
-            let id = delivery.message_id.as_deref();
-            let stored = storage_log::record(&datastore, id, object).await?;
-            Ok(HttpResponse::Ok().json(stored))
-        }
-    }
+    store_event(&datastore, delivery.message_id.as_deref(), delivery.event).await
 }

@@ -108,6 +108,7 @@ async fn lenient_base64_is_accepted_as_the_original_accepts_it() {
 async fn http_level_mistakes_are_json_4xx() {
     let app = spawn_app().await;
     const PUBSUB: &str = "/api/v1/pubsub";
+    const EVENTS: &str = "/api/v1/events";
     let cases = vec![
         post(
             PUBSUB,
@@ -145,6 +146,21 @@ async fn http_level_mistakes_are_json_4xx() {
             "request body is larger than the limit of 1048576 bytes",
         ),
         bodiless("GET", PUBSUB, 405, "method not allowed; allowed: POST"),
+        post(
+            EVENTS,
+            Some("application/cloudevents+json"),
+            json_with_long_string("", "data", 10 * 1024 * 1024),
+            413,
+            "request body is larger than the limit of 1048576 bytes",
+        ),
+        post(
+            EVENTS,
+            Some("application/cloudevents+json"),
+            "{",
+            400,
+            "The request body is not valid JSON: EOF while parsing an object at line 1 column 1.",
+        ),
+        bodiless("GET", EVENTS, 405, "method not allowed; allowed: POST"),
         bodiless(
             "POST",
             "/api/v1/purge",

@@ -75,10 +75,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 impl TestApp {
     /// Pushes `envelope`; status and JSON body.
     pub async fn push(&self, envelope: &Value) -> (u16, Value) {
-        let (status, content_type, body) =
-            read(self.post_json("/api/v1/pubsub", envelope).await).await;
-        assert_eq!(content_type, "application/json", "{body}");
-        (status, serde_json::from_str(&body).expect("JSON"))
+        json_answer(self.post_json("/api/v1/pubsub", envelope).await).await
     }
 
     pub async fn storage_logs(&self) -> Vec<Value> {
@@ -125,4 +122,55 @@ pub fn envelope(event_type: &str, object: &Value, message_id: &str) -> Value {
         },
         "subscription": "projects/demo/subscriptions/storage-logging-push"
     })
+}
+
+/// Where Eventarc says a Cloud Storage event comes from.
+pub const EVENT_SOURCE: &str = "//storage.googleapis.com/projects/_/buckets/demo-bucket";
+
+impl TestApp {
+    /// Sends a CloudEvent in binary mode, as Eventarc does: attributes in `ce-*` headers, the
+    /// data as the body. Status and JSON body.
+    pub async fn send_binary_event(
+        &self,
+        event_type: &str,
+        id: &str,
+        data: &Value,
+    ) -> (u16, Value) {
+        let subject = format!("objects/{}", data["name"].as_str().unwrap_or("x"));
+        let request = self
+            .request(
+                "POST",
+                "/api/v1/events",
+                Some("application/json"),
+                data.to_string().into_bytes(),
+            )
+            .header("ce-specversion", "1.0")
+            .header("ce-id", id)
+            .header("ce-source", EVENT_SOURCE)
+            .header("ce-type", event_type)
+            .header("ce-subject", subject)
+            .header("ce-time", "2020-07-01T10:40:00.456Z")
+            .header("ce-bucket", "demo-bucket");
+        json_answer(request.send().await.expect("the service answers")).await
+    }
+
+    /// Sends a CloudEvent in structured mode: the whole event as `application/cloudevents+json`.
+    pub async fn send_structured_event(&self, event: &Value) -> (u16, Value) {
+        let response = self
+            .send(
+                "POST",
+                "/api/v1/events",
+                Some("application/cloudevents+json; charset=utf-8"),
+                event.to_string().into_bytes(),
+            )
+            .await;
+        json_answer(response).await
+    }
+}
+
+/// Status and JSON body of an answer that must be JSON.
+pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
+    let (status, content_type, body) = read(response).await;
+    assert_eq!(content_type, "application/json", "{body}");
+    (status, serde_json::from_str(&body).expect("JSON"))
 }

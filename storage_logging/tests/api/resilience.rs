@@ -13,7 +13,7 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
     );
     assert_huge_bodies_refused(
         &service,
-        &["/api/v1/pubsub"],
+        &["/api/v1/pubsub", "/api/v1/events"],
         Duration::from_millis(500),
         20,
     );
