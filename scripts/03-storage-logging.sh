@@ -3,6 +3,7 @@
 # roles/datastore.user), creates the topic and a dead-letter topic, lets the Pub/Sub service agent
 # mint tokens, creates the invoker account and the authenticated push subscription, the bucket and
 # its notification, uploads a sample file made here, and checks that its StorageLog arrived.
+# scripts/03b-eventarc.sh is the other way to the same result: an Eventarc trigger.
 # Usage: PROJECT_ID=my-project scripts/03-storage-logging.sh [--dry-run]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -22,14 +23,7 @@ ensure gcloud pubsub subscriptions describe "$DEAD_LETTER_SUBSCRIPTION" -- \
   gcloud pubsub subscriptions create "$DEAD_LETTER_SUBSCRIPTION" --topic="$DEAD_LETTER_TOPIC"
 
 # The Pub/Sub service agent signs the push's OIDC token and moves dead letters.
-if ((DRY_RUN)); then
-  run gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)'
-  # shellcheck disable=SC2016  # the placeholder is printed, not expanded
-  project_number='$PROJECT_NUMBER'
-else
-  project_number=$(gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')
-fi
-pubsub_agent=serviceAccount:service-$project_number@gcp-sa-pubsub.iam.gserviceaccount.com
+pubsub_agent=$(pubsub_agent)
 run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member="$pubsub_agent" \
   --role=roles/iam.serviceAccountTokenCreator --condition=None
 
@@ -49,28 +43,9 @@ run gcloud pubsub topics add-iam-policy-binding "$DEAD_LETTER_TOPIC" --member="$
 run gcloud pubsub subscriptions add-iam-policy-binding "$SUBSCRIPTION" --member="$pubsub_agent" \
   --role=roles/pubsub.subscriber
 
-ensure gcloud storage buckets describe "$BUCKET" -- \
-  gcloud storage buckets create "$BUCKET" --location="$REGION" --uniform-bucket-level-access
+storage_logging_bucket
 if ((DRY_RUN)) || ! gcloud storage buckets notifications list "$BUCKET" --format='value(topic)' | grep -q "/topics/$TOPIC\$"; then
   run gcloud storage buckets notifications create "$BUCKET" --topic="$TOPIC" --payload-format=json
 fi
 
-# A sample file made here (the original downloaded one from the internet).
-sample=.local/hands-on-sample.txt
-mkdir -p .local
-echo "Uploaded by the serverless microservices hands-on at $(date -u +%FT%TZ)" > "$sample"
-object=hands-on/sample.txt
-run gcloud storage cp "$sample" "$BUCKET/$object"
-
-# The StorageLog, looked up in Datastore through its REST API.
-((DRY_RUN)) && exit 0
-query=$(jq -cn --arg n "$object" '{gqlQuery: {queryString: "SELECT * FROM StorageLog WHERE name = @n",
-  namedBindings: {n: {value: $n}}}}')
-for _ in $(seq 30); do
-  found=$(curl -sS -H "Authorization: Bearer $(gcloud auth print-access-token)" -H 'Content-Type: application/json' \
-    -d "$query" "https://datastore.googleapis.com/v1/projects/$PROJECT_ID:runQuery" |
-    jq '.batch.entityResults // [] | length')
-  if ((found > 0)); then log "StorageLog for $object arrived ($found entities)"; exit 0; fi
-  sleep 5
-done
-die "no StorageLog for $object after 150 s; see: gcloud logging read 'resource.labels.service_name=$STORAGE_SERVICE' --limit=20"
+upload_sample_and_wait_for_log

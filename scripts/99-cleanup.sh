@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Removes everything the steps created: the scheduler job, the bucket and its notification, the
-# subscriptions and topics, the services, the service accounts and their project roles, the index
-# and the image repository. Keeps the Firestore database (it may hold other data) and the APIs.
-# Asks first unless --yes.
+# Removes everything the steps created: the scheduler job, the Eventarc trigger, the bucket and
+# its notification, the subscriptions and topics, the services, the service accounts and their
+# project roles, the index and the image repository. Keeps the Firestore database (it may hold
+# other data) and the APIs. Asks first unless --yes.
 # Usage: PROJECT_ID=my-project scripts/99-cleanup.sh [--dry-run] [--yes]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -18,6 +18,8 @@ fi
 
 remove gcloud scheduler jobs describe "$SCHEDULER_JOB" --location="$REGION" -- \
   gcloud scheduler jobs delete "$SCHEDULER_JOB" --location="$REGION" --quiet
+remove gcloud eventarc triggers describe "$TRIGGER" --location="$REGION" -- \
+  gcloud eventarc triggers delete "$TRIGGER" --location="$REGION" --quiet
 remove gcloud storage buckets describe "$BUCKET" -- gcloud storage rm --recursive "$BUCKET"
 for subscription in "$SUBSCRIPTION" "$DEAD_LETTER_SUBSCRIPTION"; do
   remove gcloud pubsub subscriptions describe "$subscription" -- \
@@ -35,7 +37,10 @@ for account in "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA"; do
     gcloud projects remove-iam-policy-binding "$PROJECT_ID" \
     --member="serviceAccount:$(sa_email "$account")" --role=roles/datastore.user --condition=None
 done
-for account in "$HELLO_RUNTIME_SA" "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA" "$INVOKER_SA"; do
+remove gcloud iam service-accounts describe "$(sa_email "$EVENTARC_SA")" -- \
+  gcloud projects remove-iam-policy-binding "$PROJECT_ID" \
+  --member="serviceAccount:$(sa_email "$EVENTARC_SA")" --role=roles/eventarc.eventReceiver --condition=None
+for account in "$HELLO_RUNTIME_SA" "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA" "$INVOKER_SA" "$EVENTARC_SA"; do
   remove gcloud iam service-accounts describe "$(sa_email "$account")" -- \
     gcloud iam service-accounts delete "$(sa_email "$account")" --quiet
 done

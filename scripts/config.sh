@@ -20,6 +20,9 @@ DEAD_LETTER_TOPIC=${DEAD_LETTER_TOPIC:-storage-event-dead-letter}
 SUBSCRIPTION=${SUBSCRIPTION:-push-storage-event}
 DEAD_LETTER_SUBSCRIPTION=${DEAD_LETTER_SUBSCRIPTION:-storage-event-dead-letter-pull}
 BUCKET=${BUCKET:-gs://${PROJECT_ID:-PROJECT_ID}-storage-logging}
+# The Eventarc way of step 3 (scripts/03b-eventarc.sh): the trigger and its own identity.
+TRIGGER=${TRIGGER:-storage-logging-trigger}
+EVENTARC_SA=${EVENTARC_SA:-storage-logging-eventarc}
 SCHEDULER_JOB=${SCHEDULER_JOB:-log-purge-job}
 SCHEDULE=${SCHEDULE:-* * * * *}
 

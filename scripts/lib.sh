@@ -132,6 +132,48 @@ build_and_deploy() {
     --set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "$@"
 }
 
+# storage_logging_bucket: the bucket whose uploads are logged, in REGION (an Eventarc trigger
+# must be in the bucket's region).
+storage_logging_bucket() {
+  ensure gcloud storage buckets describe "$BUCKET" -- \
+    gcloud storage buckets create "$BUCKET" --location="$REGION" --uniform-bucket-level-access
+}
+
+# upload_sample_and_wait_for_log: uploads a sample file made here (the original downloaded one
+# from the internet) and waits up to 150 s for its StorageLog, read through Datastore's REST API.
+upload_sample_and_wait_for_log() {
+  local sample=.local/hands-on-sample.txt object=hands-on/sample.txt query found
+  mkdir -p .local
+  echo "Uploaded by the serverless microservices hands-on at $(date -u +%FT%TZ)" > "$sample"
+  run gcloud storage cp "$sample" "$BUCKET/$object"
+  ((DRY_RUN)) && return 0
+  query=$(jq -cn --arg n "$object" '{gqlQuery: {queryString: "SELECT * FROM StorageLog WHERE name = @n",
+    namedBindings: {n: {value: $n}}}}')
+  for _ in $(seq 30); do
+    found=$(curl -sS -H "Authorization: Bearer $(gcloud auth print-access-token)" -H 'Content-Type: application/json' \
+      -d "$query" "https://datastore.googleapis.com/v1/projects/$PROJECT_ID:runQuery" |
+      jq '.batch.entityResults // [] | length')
+    if ((found > 0)); then log "StorageLog for $object arrived ($found entities)"; return 0; fi
+    sleep 5
+  done
+  die "no StorageLog for $object after 150 s; see: gcloud logging read 'resource.labels.service_name=$STORAGE_SERVICE' --limit=20"
+}
+
+# project_number: the project's number (a dry run prints the command and answers $PROJECT_NUMBER).
+project_number() {
+  if ((DRY_RUN)); then
+    run gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)' >&2
+    echo "\$PROJECT_NUMBER"
+  else
+    gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)'
+  fi
+}
+
+# pubsub_agent: the project's Pub/Sub service agent, as an IAM member.
+pubsub_agent() {
+  echo "serviceAccount:service-$(project_number)@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
 # call_api TOKEN METHOD URL [JSON]: calls a private service with an identity token.
 call_api() {
   local token=$1 method=$2 url=$3 data=${4:-}

@@ -24,6 +24,17 @@ changes() { grep -vE ' (describe|list)( |$)| print-(identity|access)-token|^curl
   diff -u "$BATS_TEST_DIRNAME/expected/first-run.txt" <(changes)
 }
 
+@test "the Eventarc way of step 3 makes its trigger, identity and roles, in order" {
+  "$scripts/00-setup.sh"
+  : > "$FAKE_LOG"
+  "$scripts/03b-eventarc.sh"
+  diff -u "$BATS_TEST_DIRNAME/expected/eventarc-run.txt" <(changes)
+  : > "$FAKE_LOG"
+  "$scripts/03b-eventarc.sh"
+  run grep -E ' create ' "$FAKE_LOG"
+  [ "$status" -eq 1 ] # a second run creates nothing
+}
+
 @test "a second run creates nothing" {
   steps
   : > "$FAKE_LOG"
@@ -35,6 +46,8 @@ changes() { grep -vE ' (describe|list)( |$)| print-(identity|access)-token|^curl
 
 @test "cleanup removes everything the steps made but the Firestore database" {
   steps
+  "$scripts/03b-eventarc.sh"
+  [ -e "$FAKE_STATE/eventarc_triggers_storage-logging-trigger" ]
   [ "$(ls "$FAKE_STATE" | wc -l)" -gt 10 ]
   "$scripts/99-cleanup.sh" --yes
   run ls "$FAKE_STATE"
@@ -55,6 +68,10 @@ changes() { grep -vE ' (describe|list)( |$)| print-(identity|access)-token|^curl
   [ ! -s "$FAKE_LOG" ]
   [[ $output == *"gcloud run deploy storage-logging-service"* ]]
   [[ $output == *"gcloud scheduler jobs create http log-purge-job"* ]]
+  run "$scripts/03b-eventarc.sh" --dry-run
+  [ "$status" -eq 0 ]
+  [ ! -s "$FAKE_LOG" ]
+  [[ $output == *"gcloud eventarc triggers create storage-logging-trigger"* ]]
   run "$scripts/99-cleanup.sh" --dry-run
   [ "$status" -eq 0 ]
   [ ! -s "$FAKE_LOG" ]
