@@ -12,6 +12,10 @@ use serde::Serialize;
 pub enum ApiError {
     /// 400: the request can never succeed as sent.
     BadRequest(String),
+    /// 401: the request lacks valid credentials (a verified Bearer token).
+    Unauthorized(String),
+    /// 403: the credentials are valid but name a caller that may not call this.
+    Forbidden(String),
     /// 404: no route for the path.
     NotFound(String),
     /// 405: the path exists, the method does not; `allow` lists the methods it has.
@@ -35,7 +39,11 @@ impl ApiError {
     /// What the client reads in `message`. A 500 does not show its cause; the log has it.
     fn public_message(&self) -> String {
         match self {
-            Self::BadRequest(m) | Self::NotFound(m) | Self::UnsupportedMediaType(m) => m.clone(),
+            Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::UnsupportedMediaType(m) => m.clone(),
             Self::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             Self::PayloadTooLarge { limit } => {
                 format!("request body is larger than the limit of {limit} bytes")
@@ -62,6 +70,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -79,8 +89,14 @@ impl ResponseError for ApiError {
             _ => log::debug!("rejected: {self}"),
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::MethodNotAllowed { allow } = self {
-            response.insert_header((header::ALLOW, *allow));
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         response.json(ErrorBody {
             message: &self.public_message(),
@@ -119,6 +135,16 @@ mod tests {
                 ApiError::BadRequest("bad".into()),
                 400,
                 r#"{"message":"bad"}"#,
+            ),
+            (
+                ApiError::Unauthorized("who?".into()),
+                401,
+                r#"{"message":"who?"}"#,
+            ),
+            (
+                ApiError::Forbidden("not you".into()),
+                403,
+                r#"{"message":"not you"}"#,
             ),
             (
                 ApiError::NotFound("nope".into()),

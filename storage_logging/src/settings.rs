@@ -5,10 +5,14 @@ use std::time::Duration;
 use common::configuration::{ConfigError, Env};
 use common::datastore::DatastoreSettings;
 
+use crate::push_auth::PushAuthSettings;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub datastore: DatastoreSettings,
     pub purge: PurgeSettings,
+    /// Verification of push and purge callers' tokens; `None`: off (the default).
+    pub push_auth: Option<PushAuthSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +33,7 @@ impl Settings {
                 retention: Duration::from_secs(env.parse_or("PURGE_RETENTION_SECONDS", 180)?),
                 time_budget: Duration::from_secs(env.parse_or("PURGE_TIME_BUDGET_SECONDS", 50)?),
             },
+            push_auth: PushAuthSettings::read(env)?,
         })
     }
 }

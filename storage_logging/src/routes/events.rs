@@ -3,6 +3,7 @@ use common::datastore::Datastore;
 use common::{ApiError, LimitedBody};
 
 use crate::cloud_event::CloudEvent;
+use crate::push_auth::VerifiedCaller;
 use crate::routes::store_event;
 
 /// `POST /api/v1/events`: a CloudEvent from an Eventarc trigger, binary or structured. The same
@@ -10,6 +11,7 @@ use crate::routes::store_event;
 /// 400 for an event that can never be stored, 503 while Datastore is unavailable (Eventarc
 /// retries).
 pub async fn events(
+    _caller: VerifiedCaller,
     request: HttpRequest,
     body: LimitedBody,
     datastore: web::Data<Datastore>,

@@ -8,6 +8,7 @@ use common::datastore::Datastore;
 use serde_json::json;
 
 use crate::envelope::Event;
+use crate::push_auth::PushAuth;
 use crate::settings::PurgeSettings;
 use crate::storage_log;
 
@@ -22,7 +23,11 @@ pub fn configure(
     cfg: &mut web::ServiceConfig,
     datastore: Datastore,
     purge_settings: PurgeSettings,
+    push_auth: Option<web::Data<PushAuth>>,
 ) {
+    if let Some(push_auth) = push_auth {
+        cfg.app_data(push_auth);
+    }
     cfg.app_data(web::Data::new(datastore))
         .app_data(web::Data::new(purge_settings))
         .service(common::routes::root(ROOT_TEXT))

@@ -3,12 +3,14 @@ use common::datastore::Datastore;
 use common::{ApiError, JsonObject};
 
 use crate::envelope::Delivery;
+use crate::push_auth::VerifiedCaller;
 use crate::routes::store_event;
 
 /// `POST /api/v1/pubsub`: a Pub/Sub push delivery. 200 acknowledges it (stored, stored before, or
 /// not an upload); 400 for a message that can never succeed (logged as an ERROR with its id, so
 /// the dead-letter topic gets it); 503 while Datastore is unavailable, so Pub/Sub retries.
 pub async fn pubsub(
+    _caller: VerifiedCaller,
     body: JsonObject,
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::datastore::DatastoreSettings;
 use serde_json::{Value, json};
+use storage_logging::push_auth::PushAuthSettings;
 use storage_logging::settings::{PurgeSettings, Settings};
 use test_support::{
     DatastoreRest, PROJECT, ServiceClient, read, shared_datastore_host, test_config,
@@ -30,6 +31,7 @@ pub struct Options {
     pub datastore_host: String,
     pub deadline: Duration,
     pub retention: Duration,
+    pub push_auth: Option<PushAuthSettings>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             datastore_host: shared_datastore_host(),
             deadline: Duration::from_secs(5),
             retention: Duration::from_secs(180),
+            push_auth: None,
         }
     }
 }
@@ -60,6 +63,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             retention: options.retention,
             time_budget: Duration::from_secs(50),
         },
+        push_auth: options.push_auth,
     };
     let application =
         storage_logging::startup::build(&test_config(), settings).expect("bind a free port");

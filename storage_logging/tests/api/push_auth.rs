@@ -1,0 +1,274 @@
+//! Push-token verification, on: tokens signed by a test key whose public half a local server
+//! publishes as a JWKS (`tests/fixtures`; no network), checked on push, events and purge.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use storage_logging::push_auth::PushAuthSettings;
+use test_support::{free_port, read};
+
+use crate::helpers::{Options, TestApp, envelope, json_answer, object_metadata, spawn_app_with};
+
+const JWKS: &str = include_str!("../fixtures/jwks.json");
+const TRUSTED_KEY: &[u8] = include_bytes!("../fixtures/trusted-key.der");
+/// Not in the JWKS, but claims the trusted key's id.
+const FORGED_KEY: &[u8] = include_bytes!("../fixtures/forged-key.der");
+const KEY_ID: &str = "test-key-1";
+const INVOKER: &str = "cloud-run-invoker@demo.iam.gserviceaccount.com";
+const AUDIENCE: &str = "https://storage-logging.example.run.app";
+
+/// A local key server; counts the times it was asked.
+async fn serve_jwks() -> (String, Arc<AtomicUsize>) {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&fetches);
+    let port = free_port();
+    let server = HttpServer::new(move || {
+        let counter = Arc::clone(&counter);
+        App::new().route(
+            "/certs",
+            web::get().to(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async {
+                    HttpResponse::Ok()
+                        .insert_header(("cache-control", "public, max-age=3600"))
+                        .content_type("application/json")
+                        .body(JWKS)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .expect("bind the key server")
+    .run();
+    actix_web::rt::spawn(server);
+    (format!("http://127.0.0.1:{port}/certs"), fetches)
+}
+
+async fn spawn_verifying_app(jwks_url: String) -> TestApp {
+    spawn_app_with(Options {
+        push_auth: Some(PushAuthSettings {
+            service_accounts: vec![INVOKER.into()],
+            audiences: vec![format!("{AUDIENCE}/api/v1/pubsub"), AUDIENCE.into()],
+            jwks_url,
+        }),
+        ..Options::default()
+    })
+    .await
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The claims of a Google-signed ID token as Pub/Sub sends it.
+fn claims() -> Value {
+    json!({
+        "iss": "https://accounts.google.com", "aud": format!("{AUDIENCE}/api/v1/pubsub"),
+        "azp": "110000000000000000000", "sub": "110000000000000000000",
+        "email": INVOKER, "email_verified": true,
+        "iat": now() - 10, "exp": now() + 3590
+    })
+}
+
+fn sign(claims: &Value, key: &[u8], kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(key)).expect("sign")
+}
+
+fn token(claims: &Value) -> String {
+    sign(claims, TRUSTED_KEY, KEY_ID)
+}
+
+async fn push_with(app: &TestApp, authorization: Option<String>) -> (u16, Value) {
+    let body = envelope("OBJECT_FINALIZE", &object_metadata("auth.txt"), "auth-1");
+    let mut request = app.request(
+        "POST",
+        "/api/v1/pubsub",
+        Some("application/json"),
+        body.to_string().into_bytes(),
+    );
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    json_answer(request.send().await.expect("the service answers")).await
+}
+
+fn bearer(token: String) -> Option<String> {
+    Some(format!("Bearer {token}"))
+}
+
+#[actix_web::test]
+async fn a_valid_token_of_the_invoker_passes_and_keys_are_fetched_once() {
+    let (jwks_url, fetches) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    for _ in 0..3 {
+        let (status, body) = push_with(&app, bearer(token(&claims()))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(app.storage_logs().await.len(), 1);
+
+    let mut scheduler = claims();
+    scheduler["aud"] = json!(AUDIENCE);
+    let response = app
+        .request("GET", "/api/v1/purge", None, Vec::new())
+        .header("authorization", format!("Bearer {}", token(&scheduler)))
+        .send()
+        .await
+        .expect("the service answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
+
+#[actix_web::test]
+async fn requests_without_a_valid_token_are_401_and_store_nothing() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut claims = claims();
+        change(&mut claims);
+        token(&claims)
+    };
+    let cases: Vec<(&str, Option<String>, &str)> = vec![
+        (
+            "no header",
+            None,
+            "an Authorization: Bearer token is required.",
+        ),
+        (
+            "not bearer",
+            Some("Basic dXNlcjpwYXNz".into()),
+            "an Authorization: Bearer token is required.",
+        ),
+        ("not a JWT", bearer("abc".into()), "the token is not a JWT"),
+        (
+            "expired",
+            bearer(with(&|c| c["exp"] = json!(now() - 120))),
+            "the token is not valid: ExpiredSignature.",
+        ),
+        (
+            "other audience",
+            bearer(with(&|c| c["aud"] = json!("https://elsewhere"))),
+            "the token is not valid: InvalidAudience.",
+        ),
+        (
+            "other issuer",
+            bearer(with(&|c| c["iss"] = json!("https://evil.example"))),
+            "the token is not valid: InvalidIssuer.",
+        ),
+        (
+            "forged signature",
+            bearer(sign(&claims(), FORGED_KEY, KEY_ID)),
+            "the token is not valid: InvalidSignature.",
+        ),
+        (
+            "unknown key",
+            bearer(sign(&claims(), TRUSTED_KEY, "other-key")),
+            "the token's key other-key is not one of Google's.",
+        ),
+    ];
+    for (case, authorization, message) in cases {
+        let (status, body) = push_with(&app, authorization).await;
+        assert_eq!(status, 401, "{case}: {body}");
+        let text = body["message"].as_str().unwrap_or_default();
+        assert!(text.starts_with(message), "{case}: {body}");
+    }
+    let response = app
+        .request(
+            "POST",
+            "/api/v1/pubsub",
+            Some("application/json"),
+            b"{}".to_vec(),
+        )
+        .send()
+        .await
+        .expect("the service answers");
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.as_bytes()),
+        Some(&b"Bearer"[..])
+    );
+    let (status, _, _) = read(
+        app.request("GET", "/api/v1/purge", None, Vec::new())
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(app.storage_logs().await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_valid_token_of_another_account_is_403() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let mut stranger = claims();
+    stranger["email"] = json!("someone@other.iam.gserviceaccount.com");
+    let (status, body) = push_with(&app, bearer(token(&stranger))).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "someone@other.iam.gserviceaccount.com may not call this service."
+    );
+
+    let mut unverified = claims();
+    unverified["email_verified"] = json!(false);
+    let (status, _) = push_with(&app, bearer(token(&unverified))).await;
+    assert_eq!(status, 403);
+    assert!(app.storage_logs().await.is_empty());
+}
+
+#[actix_web::test]
+async fn events_are_verified_too() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let event = json!({
+        "specversion": "1.0", "id": "1", "source": "//storage.googleapis.com/projects/_/buckets/b",
+        "type": "google.cloud.storage.object.v1.finalized", "data": object_metadata("e.txt")
+    });
+    let send = |authorization: Option<String>| {
+        let mut request = app.request(
+            "POST",
+            "/api/v1/events",
+            Some("application/cloudevents+json"),
+            event.to_string().into_bytes(),
+        );
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        request.send()
+    };
+    let without = send(None).await.expect("answer");
+    assert_eq!(without.status(), 401);
+    let mut eventarc = claims();
+    eventarc["aud"] = json!(AUDIENCE);
+    let with = send(bearer(token(&eventarc))).await.expect("answer");
+    assert_eq!(with.status(), 200);
+    assert_eq!(app.storage_logs().await.len(), 1);
+}
+
+#[actix_web::test]
+async fn unreachable_keys_are_503_so_the_sender_retries() {
+    let app = spawn_verifying_app(format!("http://127.0.0.1:{}/certs", free_port())).await;
+    let (status, body) = push_with(&app, bearer(token(&claims()))).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(app.storage_logs().await.is_empty());
+}
+
+#[actix_web::test]
+async fn verification_is_off_by_default() {
+    let app = spawn_app_with(Options::default()).await;
+    let (status, body) = push_with(&app, None).await;
+    assert_eq!(status, 200, "{body}");
+}
