@@ -7,6 +7,7 @@ mod emulator;
 pub mod fault;
 mod http;
 pub mod load;
+pub mod openapi;
 mod process;
 mod proxy;
 mod pubsub_rest;

@@ -3,5 +3,6 @@
 mod bad_input;
 mod hello;
 mod helpers;
+mod openapi;
 mod process;
 mod resilience;

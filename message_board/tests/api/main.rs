@@ -3,6 +3,7 @@
 mod bad_input;
 mod fault;
 mod helpers;
+mod openapi;
 mod outage;
 mod resilience;
 mod retrieve;

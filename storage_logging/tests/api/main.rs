@@ -5,6 +5,8 @@ mod end_to_end;
 mod events;
 mod fault;
 mod helpers;
+mod openapi;
 mod pubsub;
 mod purge;
+mod push_auth;
 mod resilience;
