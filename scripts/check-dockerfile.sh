@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # CI cannot run docker here, so this keeps infra/Dockerfile honest: every path it copies from the
-# build context exists and is let through .dockerignore, and its own `cargo build` line builds
-# each service.
+# build context exists and is let through .dockerignore, its own `cargo build` line builds each
+# service, and each binary links only what the runtime image has (glibc from distroless
+# base-nossl, plus the libraries the Dockerfile copies from the builder, which is bookworm like
+# this machine).
 # Usage: scripts/check-dockerfile.sh [--dry-run]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,5s/^# //p' "$0"; }
+usage() { sed -n '2,7s/^# //p' "$0"; }
 parse_common_flags "$@"
 dockerfile=infra/Dockerfile
 
@@ -26,3 +28,17 @@ for SERVICE in hello_world message_board storage_logging; do
   run "${command[@]}"
   ((DRY_RUN)) || [[ -x target/release/$SERVICE ]] || die "no target/release/$SERVICE after the build"
 done
+
+# The runtime's libraries: glibc's, and those copied --from=builder (which must exist here).
+provided=(libc.so.6 libm.so.6 ld-linux-x86-64.so.2)
+while read -r library; do
+  [[ -e $library ]] || die "$dockerfile copies $library from the builder; this bookworm machine has none"
+  provided+=("$(basename "$library")")
+done < <(awk '/^COPY --from=builder/ && $3 ~ /\.so/ { print $3 }' "$dockerfile")
+((DRY_RUN)) && exit 0
+for SERVICE in hello_world message_board storage_logging; do
+  while read -r needed; do
+    [[ " ${provided[*]} " == *" $needed "* ]] || die "$SERVICE needs $needed, which the runtime image lacks"
+  done < <(readelf -d "target/release/$SERVICE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+done
+log "every binary links only ${provided[*]}"

@@ -32,8 +32,8 @@ const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushAuthSettings {
-    /// `PUSH_AUTH_SERVICE_ACCOUNTS`: the callers' e-mails, separated by commas or spaces (spaces
-    /// pass through `gcloud run deploy --set-env-vars` unquoted), e.g. the push
+    /// `PUSH_AUTH_SERVICE_ACCOUNTS`: the callers' e-mails, separated by spaces or commas (spaces
+    /// suit `gcloud run deploy --set-env-vars`, which splits on commas), e.g. the push
     /// subscription's and the scheduler job's `cloud-run-invoker@...`, the trigger's account).
     pub service_accounts: Vec<String>,
     /// `PUSH_AUTH_AUDIENCES`: accepted `aud` values, separated likewise (a push subscription's default
