@@ -1,4 +1,5 @@
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,10 @@ pub enum EmulatorKind {
     FirestoreDatastoreMode,
     /// The legacy Datastore emulator: 300-entity batches.
     LegacyDatastore,
+    /// The legacy Datastore emulator keeping its data in a directory of its own: what it held
+    /// when stopped is there again after a restart (it writes the data when stopped with TERM;
+    /// a KILLed emulator loses what it acknowledged since it started).
+    LegacyDatastoreOnDisk,
     /// The Pub/Sub emulator: topics, subscriptions, push deliveries.
     PubSub,
 }
@@ -20,15 +25,20 @@ pub struct Emulator {
     kind: EmulatorKind,
     port: u16,
     child: Option<Child>,
+    /// `LegacyDatastoreOnDisk`'s data, removed when the emulator is dropped.
+    data_dir: PathBuf,
 }
 
 impl Emulator {
     /// Starts one on a free port and waits until it answers.
     pub fn start(kind: EmulatorKind) -> Self {
+        let port = free_port();
+        let data_dir = std::env::temp_dir().join(format!("datastore-emulator-{port}"));
         let mut emulator = Self {
             kind,
-            port: free_port(),
+            port,
             child: None,
+            data_dir,
         };
         emulator.restart();
         emulator
@@ -39,10 +49,12 @@ impl Emulator {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Starts it (again) on the same port, with no data.
+    /// Starts it (again) on the same port, with no data (`LegacyDatastoreOnDisk`: with what it
+    /// held when stopped).
     pub fn restart(&mut self) {
         self.stop();
         let host_port = format!("--host-port={}", self.host());
+        let data_dir = format!("--data-dir={}", self.data_dir.display());
         let mut command = Command::new("gcloud");
         match self.kind {
             EmulatorKind::FirestoreDatastoreMode => command.args([
@@ -58,6 +70,16 @@ impl Emulator {
                 "datastore",
                 "start",
                 "--no-store-on-disk",
+                "--consistency=1.0",
+                &format!("--project={PROJECT}"),
+                &host_port,
+            ]),
+            EmulatorKind::LegacyDatastoreOnDisk => command.args([
+                "beta",
+                "emulators",
+                "datastore",
+                "start",
+                &data_dir,
                 "--consistency=1.0",
                 &format!("--project={PROJECT}"),
                 &host_port,
@@ -131,5 +153,8 @@ fn group_alive(group: &str) -> bool {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop();
+        if self.kind == EmulatorKind::LegacyDatastoreOnDisk {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
