@@ -6,18 +6,20 @@
 //! so that every line logged while the request runs carries it, and writes one access line per
 //! request (an `httpRequest` object in JSON).
 
+use std::fmt;
 use std::io::Write;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, Uri, Version};
 use actix_web::middleware::Next;
 use chrono::{SecondsFormat, Utc};
 use log::kv::{self, VisitSource};
 use log::{Level, Record};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::ser::SerializeMap;
 
 use crate::configuration::{Config, LogFormat};
 
@@ -108,10 +110,14 @@ pub fn init(config: &Config) {
     let _ = builder.try_init();
 }
 
+/// One JSON log line, serialized straight into env_logger's buffer: the message and the key-values
+/// are written as they are visited, without an intermediate map (an access line per request makes
+/// this a hot path).
 #[derive(Serialize)]
 struct JsonLine<'a> {
     severity: &'static str,
-    message: String,
+    #[serde(serialize_with = "display")]
+    message: &'a fmt::Arguments<'a>,
     time: String,
     module: &'a str,
     #[serde(
@@ -129,10 +135,86 @@ struct JsonLine<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     trace_sampled: Option<bool>,
+    /// An access line's key-values, as Cloud Logging's `httpRequest`.
     #[serde(rename = "httpRequest", skip_serializing_if = "Option::is_none")]
-    http_request: Option<Map<String, Value>>,
-    #[serde(flatten)]
-    fields: Map<String, Value>,
+    http_request: Option<KeyValues<'a>>,
+    /// Any other line's key-values, as top-level fields.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    fields: Option<KeyValues<'a>>,
+}
+
+fn is_null(value: &kv::Value) -> bool {
+    struct Null(bool);
+    impl<'v> kv::VisitValue<'v> for Null {
+        fn visit_any(&mut self, _: kv::Value) -> Result<(), kv::Error> {
+            Ok(())
+        }
+        fn visit_null(&mut self) -> Result<(), kv::Error> {
+            self.0 = true;
+            Ok(())
+        }
+    }
+    let mut null = Null(false);
+    let _ = value.visit(&mut null);
+    null.0
+}
+
+fn display<S: serde::Serializer>(
+    value: &&fmt::Arguments,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// A record's key-values as a JSON object, numbers and booleans kept as such.
+struct KeyValues<'a>(&'a dyn kv::Source);
+
+impl Serialize for KeyValues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Entries<'m, M: SerializeMap> {
+            map: &'m mut M,
+            error: Option<M::Error>,
+        }
+        impl<'kvs, M: SerializeMap> VisitSource<'kvs> for Entries<'_, M> {
+            fn visit_pair(
+                &mut self,
+                key: kv::Key<'kvs>,
+                value: kv::Value<'kvs>,
+            ) -> Result<(), kv::Error> {
+                let written = if is_null(&value) {
+                    // An absent optional field (a request without User-Agent): left out.
+                    return Ok(());
+                } else if let Some(s) = value.to_borrowed_str() {
+                    self.map.serialize_entry(key.as_str(), s)
+                } else if let Some(n) = value.to_u64() {
+                    self.map.serialize_entry(key.as_str(), &n)
+                } else if let Some(n) = value.to_i64() {
+                    self.map.serialize_entry(key.as_str(), &n)
+                } else if let Some(b) = value.to_bool() {
+                    self.map.serialize_entry(key.as_str(), &b)
+                } else if let Some(f) = value.to_f64() {
+                    self.map.serialize_entry(key.as_str(), &f)
+                } else {
+                    self.map
+                        .serialize_entry(key.as_str(), &format_args!("{value}"))
+                };
+                written.map_err(|e| {
+                    self.error = Some(e);
+                    kv::Error::msg("could not write a key-value")
+                })
+            }
+        }
+        let mut map = serializer.serialize_map(None)?;
+        let mut entries = Entries {
+            map: &mut map,
+            error: None,
+        };
+        let _ = self.0.visit(&mut entries);
+        if let Some(error) = entries.error {
+            return Err(error);
+        }
+        map.end()
+    }
 }
 
 fn severity(level: Level) -> &'static str {
@@ -154,15 +236,16 @@ fn current_trace() -> Option<TraceContext> {
 
 fn write_json(buf: &mut impl Write, record: &Record, project: Option<&str>) -> std::io::Result<()> {
     let trace = current_trace();
-    let fields = collect_fields(record);
+    let args = record.args();
+    let key_values = (record.key_values().count() > 0).then(|| KeyValues(record.key_values()));
     let (http_request, fields) = if record.target() == ACCESS_TARGET {
-        (Some(fields), Map::new())
+        (key_values, None)
     } else {
-        (None, fields)
+        (None, key_values)
     };
     let line = JsonLine {
         severity: severity(record.level()),
-        message: record.args().to_string(),
+        message: args,
         time: now(),
         module: record.module_path().unwrap_or(record.target()),
         trace: trace.as_ref().map(|t| match project {
@@ -193,38 +276,6 @@ fn write_text(buf: &mut impl Write, record: &Record) -> std::io::Result<()> {
     writeln!(buf)
 }
 
-/// The record's key-values as JSON, numbers and booleans kept as such.
-fn collect_fields(record: &Record) -> Map<String, Value> {
-    struct Collect(Map<String, Value>);
-    impl<'kvs> VisitSource<'kvs> for Collect {
-        fn visit_pair(
-            &mut self,
-            key: kv::Key<'kvs>,
-            value: kv::Value<'kvs>,
-        ) -> Result<(), kv::Error> {
-            let json = if let Some(s) = value.to_borrowed_str() {
-                Value::from(s)
-            } else if let Some(n) = value.to_u64() {
-                Value::from(n)
-            } else if let Some(n) = value.to_i64() {
-                Value::from(n)
-            } else if let Some(b) = value.to_bool() {
-                Value::from(b)
-            } else if let Some(f) = value.to_f64() {
-                Value::from(f)
-            } else {
-                Value::from(value.to_string())
-            };
-            self.0.insert(key.as_str().to_owned(), json);
-            Ok(())
-        }
-    }
-    let mut collect = Collect(Map::new());
-    // Visiting an in-memory source cannot fail.
-    let _ = record.key_values().visit(&mut collect);
-    collect.0
-}
-
 /// Middleware: runs the request with its trace context and writes its access line.
 pub async fn request_telemetry(
     req: ServiceRequest,
@@ -249,9 +300,9 @@ pub async fn request_telemetry(
 
 /// What the access line needs of the request, taken before the request moves on.
 struct AccessRequest {
-    method: String,
-    url: String,
-    protocol: String,
+    method: Method,
+    url: Uri,
+    protocol: &'static str,
     user_agent: Option<String>,
     remote_ip: Option<String>,
 }
@@ -260,9 +311,9 @@ impl From<&ServiceRequest> for AccessRequest {
     fn from(req: &ServiceRequest) -> Self {
         let info = req.connection_info();
         Self {
-            method: req.method().to_string(),
-            url: req.uri().to_string(),
-            protocol: format!("{:?}", req.version()),
+            method: req.method().clone(),
+            url: req.uri().clone(),
+            protocol: protocol(req.version()),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)
@@ -292,11 +343,10 @@ impl AccessRequest {
             target: ACCESS_TARGET,
             level,
             requestMethod = self.method.as_str(),
-            requestUrl = self.url.as_str(),
+            requestUrl:% = self.url,
             status = status,
-            // Cloud Logging reads a protobuf Duration: seconds with an "s".
-            latency = format!("{latency:.6}s").as_str(),
-            protocol = self.protocol.as_str(),
+            latency:% = DurationSeconds(latency),
+            protocol = self.protocol,
             userAgent = self.user_agent.as_deref(),
             remoteIp = self.remote_ip.as_deref(),
             responseSize = size;
@@ -306,6 +356,25 @@ impl AccessRequest {
             status,
             latency * 1000.0
         );
+    }
+}
+
+fn protocol(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// Seconds as Cloud Logging reads a protobuf Duration: `0.000123s`.
+struct DurationSeconds(f64);
+
+impl fmt::Display for DurationSeconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.6}s", self.0)
     }
 }
 

@@ -135,6 +135,8 @@ fn json_logs_carry_severity_time_trace_and_the_access_line() {
     );
     let root = service.wait_for_log(|e| e["httpRequest"]["requestUrl"] == "/");
     assert_eq!(root.get("logging.googleapis.com/trace"), None::<&Value>);
+    // A request without User-Agent: the field is left out, not logged as "None".
+    assert_eq!(root["httpRequest"].get("userAgent"), None::<&Value>);
 }
 
 #[test]
