@@ -6,6 +6,8 @@ use common::{Application, Config};
 use crate::routes;
 
 pub fn build(config: &Config, datastore: DatastoreSettings) -> io::Result<Application> {
-    let datastore = Datastore::new(datastore);
-    Application::build(config, move |cfg| routes::configure(cfg, datastore.clone()))
+    // Called once per HTTP worker: each has its own Datastore client, on its own runtime.
+    Application::build(config, move |cfg| {
+        routes::configure(cfg, Datastore::new(datastore.clone()))
+    })
 }
