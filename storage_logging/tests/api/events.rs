@@ -2,9 +2,10 @@
 //! Pub/Sub notification of the same object is, once per event.
 
 use serde_json::{Value, json};
-use test_support::is_http_date;
 
-use crate::helpers::{EVENT_SOURCE, envelope, json_answer, object_metadata, spawn_app};
+use crate::helpers::{
+    EVENT_SOURCE, assert_echoes_with_timestamp, envelope, json_answer, object_metadata, spawn_app,
+};
 
 const FINALIZED: &str = "google.cloud.storage.object.v1.finalized";
 
@@ -33,16 +34,7 @@ async fn a_finalized_event_in_binary_mode_is_stored_like_a_pubsub_notification()
         .send_binary_event(FINALIZED, "5155508562767640", &object)
         .await;
     assert_eq!(status, 200, "{body}");
-    let mut echoed = body.clone();
-    let timestamp = echoed.as_object_mut().and_then(|o| o.remove("timestamp"));
-    assert_eq!(echoed, object);
-    assert!(
-        timestamp
-            .as_ref()
-            .and_then(Value::as_str)
-            .is_some_and(is_http_date),
-        "{body}"
-    );
+    assert_echoes_with_timestamp(&body, &object);
 
     let (status, _) = app
         .push(&envelope("OBJECT_FINALIZE", &object, "1001"))

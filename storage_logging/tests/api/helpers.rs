@@ -172,6 +172,20 @@ impl TestApp {
     }
 }
 
+/// An upload's answer: the object's metadata as sent, plus `timestamp` as an HTTP-date.
+pub fn assert_echoes_with_timestamp(body: &Value, object: &Value) {
+    let mut echoed = body.clone();
+    let timestamp = echoed.as_object_mut().and_then(|o| o.remove("timestamp"));
+    assert_eq!(&echoed, object);
+    assert!(
+        timestamp
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(test_support::is_http_date),
+        "{body}"
+    );
+}
+
 /// Status and JSON body of an answer that must be JSON.
 pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
     let (status, content_type, body) = read(response).await;

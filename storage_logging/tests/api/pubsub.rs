@@ -1,9 +1,8 @@
 //! `POST /api/v1/pubsub`: the answer, the `StorageLog` read back, exactly once per message.
 
-use serde_json::{Value, json};
-use test_support::is_http_date;
+use serde_json::json;
 
-use crate::helpers::{envelope, object_metadata, spawn_app};
+use crate::helpers::{assert_echoes_with_timestamp, envelope, object_metadata, spawn_app};
 
 #[actix_web::test]
 async fn an_upload_is_stored_and_echoed_with_a_timestamp() {
@@ -13,16 +12,7 @@ async fn an_upload_is_stored_and_echoed_with_a_timestamp() {
         .push(&envelope("OBJECT_FINALIZE", &object, "1001"))
         .await;
     assert_eq!(status, 200, "{body}");
-    let mut echoed = body.clone();
-    let timestamp = echoed.as_object_mut().and_then(|o| o.remove("timestamp"));
-    assert_eq!(echoed, object);
-    assert!(
-        timestamp
-            .as_ref()
-            .and_then(Value::as_str)
-            .is_some_and(is_http_date),
-        "{body}"
-    );
+    assert_echoes_with_timestamp(&body, &object);
 
     let logs = app.storage_logs().await;
     assert_eq!(logs.len(), 1);

@@ -88,18 +88,36 @@ fn token(claims: &Value) -> String {
     sign(claims, TRUSTED_KEY, KEY_ID)
 }
 
-async fn push_with(app: &TestApp, authorization: Option<String>) -> (u16, Value) {
-    let body = envelope("OBJECT_FINALIZE", &object_metadata("auth.txt"), "auth-1");
+/// `POST path` with `body`, and an `Authorization` header when given one.
+async fn post_with(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: &Value,
+    authorization: Option<String>,
+) -> (u16, Value) {
     let mut request = app.request(
         "POST",
-        "/api/v1/pubsub",
-        Some("application/json"),
+        path,
+        Some(content_type),
         body.to_string().into_bytes(),
     );
     if let Some(authorization) = authorization {
         request = request.header("authorization", authorization);
     }
     json_answer(request.send().await.expect("the service answers")).await
+}
+
+async fn push_with(app: &TestApp, authorization: Option<String>) -> (u16, Value) {
+    let body = envelope("OBJECT_FINALIZE", &object_metadata("auth.txt"), "auth-1");
+    post_with(
+        app,
+        "/api/v1/pubsub",
+        "application/json",
+        &body,
+        authorization,
+    )
+    .await
 }
 
 fn bearer(token: String) -> Option<String> {
@@ -237,24 +255,21 @@ async fn events_are_verified_too() {
         "specversion": "1.0", "id": "1", "source": "//storage.googleapis.com/projects/_/buckets/b",
         "type": "google.cloud.storage.object.v1.finalized", "data": object_metadata("e.txt")
     });
-    let send = |authorization: Option<String>| {
-        let mut request = app.request(
-            "POST",
+    let send = |authorization| {
+        post_with(
+            &app,
             "/api/v1/events",
-            Some("application/cloudevents+json"),
-            event.to_string().into_bytes(),
-        );
-        if let Some(authorization) = authorization {
-            request = request.header("authorization", authorization);
-        }
-        request.send()
+            "application/cloudevents+json",
+            &event,
+            authorization,
+        )
     };
-    let without = send(None).await.expect("answer");
-    assert_eq!(without.status(), 401);
+    let (status, _) = send(None).await;
+    assert_eq!(status, 401);
     let mut eventarc = claims();
     eventarc["aud"] = json!(AUDIENCE);
-    let with = send(bearer(token(&eventarc))).await.expect("answer");
-    assert_eq!(with.status(), 200);
+    let (status, body) = send(bearer(token(&eventarc))).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(app.storage_logs().await.len(), 1);
 }
 
