@@ -127,6 +127,12 @@ Try:
   echo hello > /tmp/hello.txt && gcloud storage cp /tmp/hello.txt $LOCAL_BUCKET/hello.txt
   curl http://127.0.0.1:$STORAGE_PORT/api/v1/purge
 
+  # An upload as an Eventarc trigger delivers it (a CloudEvent, binary mode):
+  curl -X POST -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' -H 'ce-id: 1' \
+    -H 'ce-source: //storage.googleapis.com/projects/_/buckets/local' \
+    -H 'ce-type: google.cloud.storage.object.v1.finalized' \
+    -d '{"name": "event.txt", "bucket": "local"}' http://127.0.0.1:$STORAGE_PORT/api/v1/events
+
 Ctrl-C (or scripts/local.sh down from another shell) stops everything.
 MSG
   while all_running; do sleep 1; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The README's run command end to end: up → hello, store and retrieve → `gcloud storage cp` of a
-# file → exactly one StorageLog → the purge loop removes it (short retention) → down leaves no
-# process and no port open.
+# file → exactly one StorageLog → the purge loop removes it (short retention) → the printed
+# CloudEvent example stores one → down leaves no process and no port open.
 
 setup_file() {
   export PURGE_RETENTION_SECONDS=3 PURGE_EVERY_SECONDS=2
@@ -46,6 +46,13 @@ storage_logs() {
   for _ in $(seq 60); do [ "$(storage_logs)" = '[]' ] && break; sleep 0.5; done
   [ "$(storage_logs)" = '[]' ]
   grep -q '"deleted":1' "$repo/.local/logs/scheduler.log"
+}
+
+@test "the CloudEvent example it prints stores a StorageLog" {
+  sed -n '/as an Eventarc trigger delivers it/,/api\/v1\/events$/p' "$BATS_FILE_TMPDIR/up.log" | tail -n +2 > "$BATS_TEST_TMPDIR/event.sh"
+  run bash "$BATS_TEST_TMPDIR/event.sh"
+  [[ $output == *'"name":"event.txt"'* ]]
+  [[ $(storage_logs) == *'"event.txt"'* ]]
 }
 
 @test "down stops everything: no process, no port" {
