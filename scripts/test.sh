@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace against a Firestore emulator (Datastore mode) started for the
 # run (tests that stop Datastore, or need the legacy or Pub/Sub emulator, start their own), the
-# compatibility check with the original's Python client, and the script tests (bats): the hands-on
-# steps against a fake gcloud, and the local environment end to end. Stops all it started.
+# compatibility check with the original's Python client, the OpenAPI documents' validity, and the
+# script tests (bats): the hands-on steps against a fake gcloud, and the local environment end to
+# end. Stops all it started.
 # Usage: scripts/test.sh [--dry-run] [cargo test args...]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,6s/^# //p' "$0"; }
+usage() { sed -n '2,7s/^# //p' "$0"; }
 parse_common_flags "$@"
 
 missing=()
@@ -33,4 +34,5 @@ run env DATASTORE_EMULATOR_HOST="$host" cargo test --workspace --locked "${REST_
 dry=()
 ((DRY_RUN)) && dry=(--dry-run)
 DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"
+scripts/check-openapi.sh "${dry[@]}"
 run bats scripts/tests

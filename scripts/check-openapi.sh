@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Checks that openapi/*.json are valid OpenAPI documents (openapi-spec-validator from PyPI, in a venv
+# under .local made once). That they describe the services as they are is checked by each
+# service's tests/api/openapi.rs.
+# Usage: scripts/check-openapi.sh [--dry-run]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,5s/^# //p' "$0"; }
+parse_common_flags "$@"
+
+venv=$LOCAL_DIR/venv-openapi
+if [[ ! -x $venv/bin/openapi-spec-validator ]]; then
+  run python3 -m venv "$venv"
+  run "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
+fi
+for document in openapi/*.json; do
+  run "$venv/bin/openapi-spec-validator" "$document"
+done
