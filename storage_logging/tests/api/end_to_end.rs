@@ -46,6 +46,35 @@ async fn stored_ids(app: &TestApp, expected: usize, limit: Duration) -> Vec<Stri
     }
 }
 
+/// The Pub/Sub emulator pushing to a service on Datastore at `datastore_host` (1 s deadline).
+async fn pushing_to_app_on(datastore_host: String) -> (Emulator, PubSubRest, TestApp) {
+    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
+    let pubsub = PubSubRest::new(&pubsub_emulator.host());
+    let app = spawn_app_with(Options {
+        datastore_host,
+        deadline: Duration::from_millis(1000),
+        ..Options::default()
+    })
+    .await;
+    subscribe(&pubsub, &app).await;
+    (pubsub_emulator, pubsub, app)
+}
+
+/// Every published message is stored, none twice, within `limit`.
+async fn assert_stored_exactly_once(app: &TestApp, published: &BTreeSet<String>, limit: Duration) {
+    let stored = stored_ids(app, published.len(), limit).await;
+    let unique: BTreeSet<String> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), unique.len(), "duplicates: {stored:?}");
+    let lost: Vec<_> = published.difference(&unique).collect();
+    assert!(
+        lost.is_empty(),
+        "lost {} of {}: {lost:?}",
+        lost.len(),
+        published.len()
+    );
+    assert_eq!(&unique, published);
+}
+
 #[actix_web::test]
 async fn a_published_notification_becomes_exactly_one_storage_log() {
     let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
@@ -65,16 +94,8 @@ async fn a_published_notification_becomes_exactly_one_storage_log() {
 /// the outage is still there to count; restarting an in-memory emulator would lose it).
 #[actix_web::test]
 async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back() {
-    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
-    let pubsub = PubSubRest::new(&pubsub_emulator.host());
     let datastore = CutProxy::start(&shared_datastore_host()).await;
-    let app = spawn_app_with(Options {
-        datastore_host: datastore.host(),
-        deadline: Duration::from_millis(1000),
-        ..Options::default()
-    })
-    .await;
-    subscribe(&pubsub, &app).await;
+    let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
     let mut published = BTreeSet::new();
     for i in 0..3 {
@@ -100,10 +121,7 @@ async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back()
     for i in 8..11 {
         published.insert(publish_upload(&pubsub, &format!("after/{i}.txt")).await);
     }
-    let stored = stored_ids(&app, published.len(), Duration::from_secs(30)).await;
-    let unique: BTreeSet<String> = stored.iter().cloned().collect();
-    assert_eq!(stored.len(), unique.len(), "duplicates: {stored:?}");
-    assert_eq!(unique, published);
+    assert_stored_exactly_once(&app, &published, Duration::from_secs(30)).await;
 }
 
 /// The Datastore emulator itself goes away (its process stopped, its port closed) while the
@@ -111,16 +129,8 @@ async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back()
 /// held (the legacy emulator, on disk). Counted by message id: none lost, none twice.
 #[actix_web::test]
 async fn messages_published_throughout_a_datastore_emulator_restart_are_stored_exactly_once() {
-    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
-    let pubsub = PubSubRest::new(&pubsub_emulator.host());
     let datastore = Emulator::start(EmulatorKind::LegacyDatastoreOnDisk);
-    let app = spawn_app_with(Options {
-        datastore_host: datastore.host(),
-        deadline: Duration::from_millis(1000),
-        ..Options::default()
-    })
-    .await;
-    subscribe(&pubsub, &app).await;
+    let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
     let outage = tokio::task::spawn_blocking(move || {
         let mut datastore = datastore;
@@ -144,15 +154,5 @@ async fn messages_published_throughout_a_datastore_emulator_restart_are_stored_e
     let _datastore = outage.await.expect("the outage task");
     assert!(during >= 10, "only {during} published during the outage");
 
-    let stored = stored_ids(&app, published.len(), Duration::from_secs(40)).await;
-    let unique: BTreeSet<String> = stored.iter().cloned().collect();
-    assert_eq!(stored.len(), unique.len(), "duplicates: {stored:?}");
-    let lost: Vec<_> = published.difference(&unique).collect();
-    assert!(
-        lost.is_empty(),
-        "lost {} of {}: {lost:?}",
-        lost.len(),
-        published.len()
-    );
-    assert_eq!(unique, published);
+    assert_stored_exactly_once(&app, &published, Duration::from_secs(40)).await;
 }
