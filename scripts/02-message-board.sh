@@ -10,13 +10,38 @@ usage() { sed -n '2,5s/^# //p' "$0"; }
 parse_common_flags "$@"
 require_project
 
-has_message_index() { gcloud datastore indexes list --format='value(kind)' | grep -qx Message; }
-ensure has_message_index -- gcloud datastore indexes create message_board/index.yaml --quiet
-run gcloud datastore indexes list
-if ((!DRY_RUN)); then
-  log "waiting for the Datastore index to be READY (a few minutes on a new project)"
-  while gcloud datastore indexes list --format='value(state)' | grep -qv READY; do sleep 10; done
+# message_index_id: the id of the index message_board/index.yaml describes, if the project has it.
+message_index_id() {
+  gcloud datastore indexes list --format=json | jq -r 'first(.[] | select(.kind == "Message" and .ancestor == "NONE"
+    and [.properties[] | "\(.name) \(.direction)"] == ["name ASCENDING", "timestamp ASCENDING"]) | .indexId) // empty'
+}
+
+# wait_for_index ID: until the index is READY; fails when it is in ERROR or after INDEX_WAIT_SECONDS.
+wait_for_index() {
+  local deadline=$((SECONDS + INDEX_WAIT_SECONDS)) state
+  log "waiting for the Datastore index $1 to be READY (a few minutes on a new project)"
+  while state=$(gcloud datastore indexes describe "$1" --format='value(state)'); [[ $state != READY ]]; do
+    [[ $state != ERROR ]] || die "the Datastore index $1 is in ERROR: delete it in the console and run this step again"
+    ((SECONDS < deadline)) || die "the Datastore index $1 is still $state after ${INDEX_WAIT_SECONDS}s"
+    sleep 10
+  done
+}
+
+if ((DRY_RUN)); then
+  run gcloud datastore indexes create message_board/index.yaml --quiet
+else
+  index_id=$(message_index_id)
+  if [[ -n $index_id ]]; then
+    log "exists, kept: the Message index $index_id"
+  else
+    run gcloud datastore indexes create message_board/index.yaml --quiet
+    index_id=$(message_index_id)
+    [[ -n $index_id ]] || die "the Message index was created but is not listed"
+    record index "$index_id"
+  fi
+  wait_for_index "$index_id"
 fi
+run gcloud datastore indexes list
 service_account "$BOARD_RUNTIME_SA" "$BOARD_SERVICE runtime" roles/datastore.user
 build_and_deploy message_board "$BOARD_SERVICE" "$BOARD_RUNTIME_SA"
 url=$(service_url "$BOARD_SERVICE")

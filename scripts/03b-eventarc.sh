@@ -4,7 +4,7 @@
 # (POST /api/v1/events). Deploys the service (own account with roles/datastore.user), lets the
 # Cloud Storage service agent publish events, creates the trigger's own account (event receiver,
 # invoker of this service only) and the trigger, uploads a sample file, checks its StorageLog.
-# Run this or step 3: with both, an upload is logged once per route.
+# Run this or step 3: with both, an upload is logged once per route. Needs only step 0 before it.
 # Usage: PROJECT_ID=my-project scripts/03b-eventarc.sh [--dry-run]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -18,7 +18,7 @@ service_account "$STORAGE_RUNTIME_SA" "$STORAGE_SERVICE runtime" roles/datastore
 build_and_deploy storage_logging "$STORAGE_SERVICE" "$STORAGE_RUNTIME_SA"
 
 # Cloud Storage events reach Eventarc through Pub/Sub: the Cloud Storage service agent publishes
-# them, and the Pub/Sub service agent signs the deliveries' OIDC tokens.
+# them, and the Pub/Sub service agent signs the deliveries' OIDC tokens as the trigger's account.
 if ((DRY_RUN)); then
   run gcloud storage service-agent --project="$PROJECT_ID"
   # shellcheck disable=SC2016  # the placeholder is printed, not expanded
@@ -26,18 +26,16 @@ if ((DRY_RUN)); then
 else
   storage_agent=$(gcloud storage service-agent --project="$PROJECT_ID")
 fi
-run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member="serviceAccount:$storage_agent" \
-  --role=roles/pubsub.publisher --condition=None
-run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member="$(pubsub_agent)" \
-  --role=roles/iam.serviceAccountTokenCreator --condition=None
+grant project "serviceAccount:$storage_agent" roles/pubsub.publisher
 
 # The trigger's identity: receives events, and may invoke storage_logging and nothing else.
 service_account "$EVENTARC_SA" "Eventarc trigger of $STORAGE_SERVICE" roles/eventarc.eventReceiver
-run gcloud run services add-iam-policy-binding "$STORAGE_SERVICE" --region="$REGION" \
-  --member="serviceAccount:$(sa_email "$EVENTARC_SA")" --role=roles/run.invoker
+pubsub_agent_signs_for "$EVENTARC_SA"
+grant "run-service/$STORAGE_SERVICE/$REGION" "serviceAccount:$(sa_email "$EVENTARC_SA")" roles/run.invoker
 
 storage_logging_bucket
-ensure gcloud eventarc triggers describe "$TRIGGER" --location="$REGION" -- \
+# A project's first trigger can fail while Eventarc's service agent is being set up: ensure retries.
+ensure "trigger $TRIGGER $REGION" gcloud eventarc triggers describe "$TRIGGER" --location="$REGION" -- \
   gcloud eventarc triggers create "$TRIGGER" --location="$REGION" \
   --destination-run-service="$STORAGE_SERVICE" --destination-run-region="$REGION" \
   --destination-run-path=/api/v1/events \

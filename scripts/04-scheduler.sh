@@ -9,11 +9,11 @@ usage() { sed -n '2,4s/^# //p' "$0"; }
 parse_common_flags "$@"
 require_project
 
+# Step 3 made the invoker account; the Eventarc way (03b) did not.
 service_account "$INVOKER_SA" "Cloud Run Invoker"
-run gcloud run services add-iam-policy-binding "$STORAGE_SERVICE" --region="$REGION" \
-  --member="serviceAccount:$(sa_email "$INVOKER_SA")" --role=roles/run.invoker
+grant "run-service/$STORAGE_SERVICE/$REGION" "serviceAccount:$(sa_email "$INVOKER_SA")" roles/run.invoker
 url=$(service_url "$STORAGE_SERVICE")
-ensure gcloud scheduler jobs describe "$SCHEDULER_JOB" --location="$REGION" -- \
+ensure "scheduler-job $SCHEDULER_JOB $REGION" gcloud scheduler jobs describe "$SCHEDULER_JOB" --location="$REGION" -- \
   gcloud scheduler jobs create http "$SCHEDULER_JOB" --location="$REGION" --schedule="$SCHEDULE" \
   --http-method=GET --uri="$url/api/v1/purge" \
   --oidc-service-account-email="$(sa_email "$INVOKER_SA")" --oidc-token-audience="$url" \

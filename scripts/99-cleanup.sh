@@ -1,53 +1,89 @@
 #!/usr/bin/env bash
-# Removes everything the steps created: the scheduler job, the Eventarc trigger, the bucket and
-# its notification, the subscriptions and topics, the services, the service accounts and their
-# project roles, the index and the image repository. Keeps the Firestore database (it may hold
-# other data) and the APIs. Asks first unless --yes.
+# Removes what the steps created in this project, as they recorded it (STATE_DIR), newest first:
+# role bindings, the scheduler job, the Eventarc trigger, the notification, buckets, subscriptions,
+# topics, services, images, service accounts, the index and the image repository. Keeps what existed
+# before a step ran (a topic, bucket, index or role of the same name is someone else's), the
+# Firestore database and its entities, and the enabled APIs. Safe to run again after a failure.
+# Asks first unless --yes.
 # Usage: PROJECT_ID=my-project scripts/99-cleanup.sh [--dry-run] [--yes]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,6s/^# //p' "$0"; }
+usage() { sed -n '2,8s/^# //p' "$0"; }
 parse_common_flags "$@"
 require_project
 
+# delete_created KIND ARGS...: deletes one recorded thing, if it is still there.
+delete_created() {
+  local kind=$1
+  shift
+  case $kind in
+    binding)
+      if ((DRY_RUN)) || has_binding "$@"; then
+        iam_command "$1" remove-iam-policy-binding
+        run "${IAM_COMMAND[@]}" --member="$2" --role="$3"
+      else
+        log "absent, nothing to remove: $3 for $2 on $1"
+      fi ;;
+    scheduler-job) remove gcloud scheduler jobs describe "$1" --location="$2" -- \
+      gcloud scheduler jobs delete "$1" --location="$2" --quiet ;;
+    trigger) remove gcloud eventarc triggers describe "$1" --location="$2" -- \
+      gcloud eventarc triggers delete "$1" --location="$2" --quiet ;;
+    notification) delete_notifications "$1" "$2" ;;
+    bucket) remove gcloud storage buckets describe "$1" -- gcloud storage rm --recursive "$1" ;;
+    subscription) remove gcloud pubsub subscriptions describe "$1" -- gcloud pubsub subscriptions delete "$1" --quiet ;;
+    topic) remove gcloud pubsub topics describe "$1" -- gcloud pubsub topics delete "$1" --quiet ;;
+    run-service) remove gcloud run services describe "$1" --region="$2" -- \
+      gcloud run services delete "$1" --region="$2" --quiet ;;
+    image) remove gcloud artifacts docker images describe "$1" -- \
+      gcloud artifacts docker images delete "$1" --delete-tags --quiet ;;
+    service-account) remove gcloud iam service-accounts describe "$1" -- \
+      gcloud iam service-accounts delete "$1" --quiet ;;
+    # gcloud deletes indexes only by a whole index.yaml (every index not in it): one by id instead.
+    index) remove gcloud datastore indexes describe "$1" -- \
+      curl -sS --fail-with-body -X DELETE -H "Authorization: Bearer $(access_token_or_placeholder)" \
+      "$DATASTORE_API/v1/projects/$PROJECT_ID/indexes/$1" ;;
+    repository) remove gcloud artifacts repositories describe "$1" --location="$2" -- \
+      gcloud artifacts repositories delete "$1" --location="$2" --quiet ;;
+    *) die "unknown kind in $(created_record): $kind" ;;
+  esac
+}
+
+# delete_notifications BUCKET TOPIC: the bucket's notifications to TOPIC (not the bucket's others).
+delete_notifications() {
+  local id
+  if ((DRY_RUN)); then
+    run gcloud storage buckets notifications list "$1" --format=json
+    run gcloud storage buckets notifications delete "projects/_/buckets/${1#gs://}/notificationConfigs/\$ID"
+    return
+  fi
+  for id in $(gcloud storage buckets notifications list "$1" --format=json 2> /dev/null |
+    jq -r --arg topic "$2" '.[] | select(.topic | endswith("/topics/" + $topic)) | .id'); do
+    run gcloud storage buckets notifications delete "projects/_/buckets/${1#gs://}/notificationConfigs/$id"
+  done
+}
+
+access_token_or_placeholder() {
+  if ((DRY_RUN)); then echo "\$(gcloud auth print-access-token)"; else access_token; fi
+}
+
+record_file=$(created_record)
+if [[ ! -s $record_file ]]; then
+  log "nothing recorded as created by the hands-on in $PROJECT_ID ($record_file): nothing to delete"
+  exit 0
+fi
+mapfile -t created < <(tac "$record_file")
 if ((!DRY_RUN && !ASSUME_YES)); then
-  read -r -p "Delete the hands-on's resources in project $PROJECT_ID? [y/N] " answer
+  printf '  %s\n' "${created[@]}" >&2
+  read -r -p "Delete these ${#created[@]} things the hands-on created in project $PROJECT_ID? [y/N] " answer
   [[ $answer == [yY]* ]] || die "nothing deleted"
 fi
 
-remove gcloud scheduler jobs describe "$SCHEDULER_JOB" --location="$REGION" -- \
-  gcloud scheduler jobs delete "$SCHEDULER_JOB" --location="$REGION" --quiet
-remove gcloud eventarc triggers describe "$TRIGGER" --location="$REGION" -- \
-  gcloud eventarc triggers delete "$TRIGGER" --location="$REGION" --quiet
-remove gcloud storage buckets describe "$BUCKET" -- gcloud storage rm --recursive "$BUCKET"
-for subscription in "$SUBSCRIPTION" "$DEAD_LETTER_SUBSCRIPTION"; do
-  remove gcloud pubsub subscriptions describe "$subscription" -- \
-    gcloud pubsub subscriptions delete "$subscription" --quiet
+for line in "${created[@]}"; do
+  read -ra words <<< "$line"
+  delete_created "${words[@]}"
+  ((DRY_RUN)) || forget "$line"
 done
-for topic in "$TOPIC" "$DEAD_LETTER_TOPIC"; do
-  remove gcloud pubsub topics describe "$topic" -- gcloud pubsub topics delete "$topic" --quiet
-done
-for service in "$HELLO_SERVICE" "$BOARD_SERVICE" "$STORAGE_SERVICE"; do
-  remove gcloud run services describe "$service" --region="$REGION" -- \
-    gcloud run services delete "$service" --region="$REGION" --quiet
-done
-for account in "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA"; do
-  remove gcloud iam service-accounts describe "$(sa_email "$account")" -- \
-    gcloud projects remove-iam-policy-binding "$PROJECT_ID" \
-    --member="serviceAccount:$(sa_email "$account")" --role=roles/datastore.user --condition=None
-done
-remove gcloud iam service-accounts describe "$(sa_email "$EVENTARC_SA")" -- \
-  gcloud projects remove-iam-policy-binding "$PROJECT_ID" \
-  --member="serviceAccount:$(sa_email "$EVENTARC_SA")" --role=roles/eventarc.eventReceiver --condition=None
-for account in "$HELLO_RUNTIME_SA" "$BOARD_RUNTIME_SA" "$STORAGE_RUNTIME_SA" "$INVOKER_SA" "$EVENTARC_SA"; do
-  remove gcloud iam service-accounts describe "$(sa_email "$account")" -- \
-    gcloud iam service-accounts delete "$(sa_email "$account")" --quiet
-done
-# An empty index file: `cleanup` deletes every composite index not in it.
-empty_indexes=.local/empty-index.yaml
-mkdir -p .local
-echo 'indexes: []' > "$empty_indexes"
-run gcloud datastore indexes cleanup "$empty_indexes" --quiet
-remove gcloud artifacts repositories describe "$REPOSITORY" --location="$REGION" -- \
-  gcloud artifacts repositories delete "$REPOSITORY" --location="$REGION" --quiet
+((DRY_RUN)) || rm -f "$record_file"
+log "kept: the Firestore database and its Message and StorageLog entities, the enabled APIs, and" \
+  "anything that existed before the steps ran"

@@ -6,6 +6,10 @@
 PROJECT_ID=${PROJECT_ID:-${GOOGLE_CLOUD_PROJECT:-}}
 REGION=${REGION:-us-central1}
 REPOSITORY=${REPOSITORY:-microservices}          # Artifact Registry (docker)
+# Cloud Build runs as this account (not the Compute Engine default account, which has no roles in
+# organisations that turn automatic grants off) and stages the sources in this bucket.
+BUILD_SA=${BUILD_SA:-microservices-builder}
+BUILD_BUCKET=${BUILD_BUCKET:-gs://${PROJECT_ID:-PROJECT_ID}-microservices-build}
 HELLO_SERVICE=${HELLO_SERVICE:-hello-world-service}
 BOARD_SERVICE=${BOARD_SERVICE:-message-board-service}
 STORAGE_SERVICE=${STORAGE_SERVICE:-storage-logging-service}
@@ -25,6 +29,16 @@ TRIGGER=${TRIGGER:-storage-logging-trigger}
 EVENTARC_SA=${EVENTARC_SA:-storage-logging-eventarc}
 SCHEDULER_JOB=${SCHEDULER_JOB:-log-purge-job}
 SCHEDULE=${SCHEDULE:-* * * * *}
+# Datastore's REST API: the step 3 check reads StorageLog through it, cleanup deletes the index.
+DATASTORE_API=${DATASTORE_API:-https://datastore.googleapis.com}
+# Waits: the index to be READY, a sample upload's StorageLog; IAM and first-use retries.
+INDEX_WAIT_SECONDS=${INDEX_WAIT_SECONDS:-1200}
+LOG_WAIT_SECONDS=${LOG_WAIT_SECONDS:-150}
+RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-6}
+RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
+# What the steps created, one file per project: cleanup deletes that and nothing else. Kept in the
+# home directory (Cloud Shell keeps it between sessions), not in the clone.
+STATE_DIR=${STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/serverless-microservices-handson}
 
 # --- this machine (scripts/local.sh, the tests)
 LOCAL_DIR=${LOCAL_DIR:-$REPO_ROOT/.local}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Prints every command the hands-on runs, as the step scripts' dry runs print them, for the
+# PROJECT_ID and REGION of the environment: steps 0 to 5 with 3b, then the cleanup of a project in
+# which all of them ran (run for real against the stateful fake gcloud, so that it has a record).
+# Usage: PROJECT_ID=... REGION=... scripts/tests/transcript.sh
+set -euo pipefail
+scripts=$(cd "$(dirname "$0")/.." && pwd)
+steps=(00-setup 01-hello-world 02-message-board 03-storage-logging 03b-eventarc 04-scheduler 05-smoke)
+for step in "${steps[@]}"; do "$scripts/$step.sh" --dry-run 2>&1; done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export FAKE_LOG=$work/calls.log FAKE_STATE=$work/state STATE_DIR=$work/created RETRY_DELAY_SECONDS=0
+export PATH=$scripts/tests/fake:$PATH
+for step in "${steps[@]}"; do "$scripts/$step.sh" > "$work/$step.log" 2>&1 || { cat "$work/$step.log" >&2; exit 1; }; done
+"$scripts/99-cleanup.sh" --dry-run 2>&1
