@@ -34,7 +34,8 @@ DATASTORE_API=${DATASTORE_API:-https://datastore.googleapis.com}
 # Waits: the index to be READY, a sample upload's StorageLog; IAM and first-use retries.
 INDEX_WAIT_SECONDS=${INDEX_WAIT_SECONDS:-1200}
 LOG_WAIT_SECONDS=${LOG_WAIT_SECONDS:-150}
-RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-6}
+# IAM knows a new service account after 60 s or more: 8 attempts 10 s apart.
+RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-8}
 RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
 # What the steps created, one file per project: cleanup deletes that and nothing else. Kept in the
 # home directory (Cloud Shell keeps it between sessions), not in the clone.
