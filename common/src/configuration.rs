@@ -105,13 +105,27 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// The variable as a number of at least 1, `default` when unset.
     pub fn positive_or(&self, variable: &'static str, default: u64) -> Result<u64, ConfigError> {
+        self.range_or(variable, default, 1..=u64::MAX)
+    }
+
+    /// The variable as a number within `range`, `default` when unset.
+    pub fn range_or(
+        &self,
+        variable: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<u64, ConfigError> {
         match self.parse_or(variable, default)? {
-            0 => Err(ConfigError {
+            n if range.contains(&n) => Ok(n),
+            n => Err(ConfigError {
                 variable,
-                value: "0".into(),
-                reason: "must be at least 1".into(),
+                value: n.to_string(),
+                reason: if n < *range.start() {
+                    format!("must be at least {}", range.start())
+                } else {
+                    format!("must be at most {}", range.end())
+                },
             }),
-            n => Ok(n),
         }
     }
 }

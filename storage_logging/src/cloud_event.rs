@@ -150,7 +150,7 @@ impl Attributes {
     }
 
     fn key(&self) -> String {
-        format!("{}#{}", self.source, self.id)
+        crate::storage_log::cloud_event_key(&self.source, &self.id)
     }
 
     fn malformed(&self, reason: &str) -> MalformedEvent {
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(
             event,
             Ok(CloudEvent {
-                key: format!("{SOURCE}#5155508562767640"),
+                key: crate::storage_log::cloud_event_key(SOURCE, "5155508562767640"),
                 event: upload(object()),
             })
         );
@@ -266,7 +266,7 @@ mod tests {
             "application/cloudevents+json; charset=utf-8",
         )]);
         let expected = Ok(CloudEvent {
-            key: format!("{SOURCE}#42"),
+            key: crate::storage_log::cloud_event_key(SOURCE, "42"),
             event: upload(object()),
         });
         assert_eq!(

@@ -25,15 +25,53 @@ pub struct PurgeSettings {
     pub time_budget: Duration,
 }
 
+/// 100 years: a longer retention is a typo (and past about 8e12 s the cutoff is not a date).
+pub const MAX_RETENTION_SECONDS: u64 = 100 * 365 * 24 * 3600;
+
 impl Settings {
     pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             datastore: DatastoreSettings::read(env)?,
             purge: PurgeSettings {
-                retention: Duration::from_secs(env.parse_or("PURGE_RETENTION_SECONDS", 180)?),
-                time_budget: Duration::from_secs(env.parse_or("PURGE_TIME_BUDGET_SECONDS", 50)?),
+                retention: Duration::from_secs(env.range_or(
+                    "PURGE_RETENTION_SECONDS",
+                    180,
+                    0..=MAX_RETENTION_SECONDS,
+                )?),
+                // 0 would delete nothing and report success.
+                time_budget: Duration::from_secs(env.positive_or("PURGE_TIME_BUDGET_SECONDS", 50)?),
             },
             push_auth: PushAuthSettings::read(env)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &'static [(&'static str, &'static str)]) -> Result<PurgeSettings, ConfigError> {
+        let env = Env::from_fn(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        });
+        Settings::read(&env).map(|settings| settings.purge)
+    }
+
+    #[test]
+    fn purge_settings_that_would_panic_or_do_nothing_are_refused() {
+        let retention = read(&[("PURGE_RETENTION_SECONDS", "9000000000000")]);
+        assert_eq!(
+            retention.map_err(|e| e.to_string()),
+            Err(format!(
+                "invalid configuration: PURGE_RETENTION_SECONDS=\"9000000000000\": must be at most {MAX_RETENTION_SECONDS}"
+            ))
+        );
+        assert!(read(&[("PURGE_TIME_BUDGET_SECONDS", "0")]).is_err());
+        assert_eq!(
+            read(&[("PURGE_RETENTION_SECONDS", "0")]).map(|p| p.retention),
+            Ok(Duration::ZERO)
+        );
     }
 }

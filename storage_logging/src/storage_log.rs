@@ -2,6 +2,7 @@
 //! metadata plus `timestamp`, keyed by the Pub/Sub message id (or the CloudEvent's source and id)
 //! so that a redelivery never makes a second entity; and the purge of old ones.
 
+use std::fmt::Write;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -14,18 +15,20 @@ use common::datastore::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 pub const KIND: &str = "StorageLog";
 
-/// Stores the object's metadata with a `timestamp` of now, once per `key`: a notification already
-/// stored answers what was stored then (no key: an entity with an id Datastore allocates). Returns the answer: the metadata plus the timestamp as an
-/// HTTP-date.
+/// Stores the object's metadata with a `timestamp` of now, once per `key` ([`pubsub_key`],
+/// [`cloud_event_key`]): a notification already stored answers what was stored then (no key, a
+/// Pub/Sub message without an id: an entity with an id Datastore allocates). Returns the answer:
+/// the metadata plus the timestamp as an HTTP-date.
 pub async fn record(
     datastore: &Datastore,
     key: Option<&str>,
     mut object: Map<String, Value>,
 ) -> Result<Map<String, Value>, DatastoreError> {
-    let key_name = key.filter(|id| is_valid_key_name(id));
+    let key_name = key;
     let timestamp = value::now();
     let mut properties: Properties = value::properties_from_json(&object)
         .map_err(|e| DatastoreError::Rejected(format!("message.data cannot be stored: {e}.")))?;
@@ -57,6 +60,45 @@ pub async fn record(
         }
         Err(other) => Err(other),
     }
+}
+
+/// The key name of a Pub/Sub notification's entity: its message id, as the console shows it,
+/// unless Datastore would refuse it as a name (over 1500 bytes, `__reserved__`) or it could be
+/// mistaken for one of the names below; then a digest of it.
+pub fn pubsub_key(message_id: &str) -> String {
+    let taken = message_id.starts_with(CLOUD_EVENT_PREFIX) || message_id.starts_with(DIGEST_PREFIX);
+    if is_valid_key_name(message_id) && !taken {
+        message_id.to_owned()
+    } else {
+        digest_name(&format!("pubsub\n{message_id}"))
+    }
+}
+
+/// The key name of a CloudEvent's entity. Source and id are unique together (CloudEvents 1.0), so
+/// both are in it, the source length-prefixed so that `a#b` + `c` and `a` + `b#c` differ; a digest
+/// of that when Datastore would refuse it.
+pub fn cloud_event_key(source: &str, id: &str) -> String {
+    let name = format!("{CLOUD_EVENT_PREFIX}{}:{source}{id}", source.len());
+    if is_valid_key_name(&name) {
+        name
+    } else {
+        digest_name(&name)
+    }
+}
+
+const CLOUD_EVENT_PREFIX: &str = "ce:";
+const DIGEST_PREFIX: &str = "sha256:";
+
+/// `sha256:` and the hex digest of `origin`. Every notification has exactly one name, whatever
+/// its id: no fallback to an id Datastore allocates, which would store every redelivery again.
+fn digest_name(origin: &str) -> String {
+    let digest = Sha256::digest(origin.as_bytes());
+    digest
+        .iter()
+        .fold(String::from(DIGEST_PREFIX), |mut name, byte| {
+            let _ = write!(name, "{byte:02x}");
+            name
+        })
 }
 
 /// Datastore key names: at most 1500 bytes, not `__reserved__`.
@@ -166,6 +208,35 @@ fn old_logs_query(cutoff: DateTime<Utc>) -> Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_notification_has_one_valid_name_and_no_two_share_one() {
+        assert_eq!(pubsub_key("1400000000000001"), "1400000000000001");
+        let long = "9".repeat(1501);
+        for name in [
+            pubsub_key(&long),
+            pubsub_key("__reserved__"),
+            pubsub_key(""),
+            cloud_event_key(&long, "1"),
+        ] {
+            assert!(
+                is_valid_key_name(&name) && name.starts_with(DIGEST_PREFIX),
+                "{name}"
+            );
+        }
+        assert_eq!(pubsub_key(&long), pubsub_key(&long));
+        assert_ne!(cloud_event_key("a#b", "c"), cloud_event_key("a", "b#c"));
+        assert_ne!(cloud_event_key("ab", "c"), cloud_event_key("a", "bc"));
+        assert_eq!(cloud_event_key("//storage/b", "42"), "ce:11://storage/b42");
+        // A sender's message id cannot take a CloudEvent's or a digest's name.
+        let event = cloud_event_key("//storage/b", "42");
+        assert_ne!(pubsub_key(&event), event);
+        assert_ne!(pubsub_key(&pubsub_key(&long)), pubsub_key(&long));
+        assert_ne!(
+            pubsub_key(&format!("ce:{}", "x".repeat(1500))),
+            cloud_event_key(&"x".repeat(1500), "")
+        );
+    }
 
     #[test]
     fn key_names_follow_datastore_rules() {

@@ -5,6 +5,7 @@ use common::{ApiError, JsonObject};
 use crate::envelope::Delivery;
 use crate::push_auth::VerifiedCaller;
 use crate::routes::store_event;
+use crate::storage_log;
 
 /// `POST /api/v1/pubsub`: a Pub/Sub push delivery. 200 acknowledges it (stored, stored before, or
 /// not an upload); 400 for a message that can never succeed (logged as an ERROR with its id, so
@@ -19,5 +20,6 @@ pub async fn pubsub(
         log::error!(messageId = id; "undeliverable push message {id}: {}", undeliverable.reason);
         ApiError::BadRequest(undeliverable.reason)
     })?;
-    store_event(&datastore, delivery.message_id.as_deref(), delivery.event).await
+    let key = delivery.message_id.as_deref().map(storage_log::pubsub_key);
+    store_event(&datastore, key.as_deref(), delivery.event).await
 }

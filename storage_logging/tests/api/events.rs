@@ -44,7 +44,10 @@ async fn a_finalized_event_in_binary_mode_is_stored_like_a_pubsub_notification()
     assert_eq!(logs.len(), 2, "{logs:?}");
     let by_event = logs
         .iter()
-        .find(|e| e["key"]["path"][0]["name"] == format!("{EVENT_SOURCE}#5155508562767640"))
+        .find(|e| {
+            e["key"]["path"][0]["name"]
+                == format!("ce:{}:{EVENT_SOURCE}5155508562767640", EVENT_SOURCE.len())
+        })
         .expect("the event's entity, keyed by source and id");
     let by_push = logs
         .iter()
@@ -76,7 +79,7 @@ async fn a_finalized_event_in_structured_mode_is_stored_too() {
     assert_eq!(logs.len(), 1);
     assert_eq!(
         logs[0]["key"]["path"][0]["name"],
-        format!("{EVENT_SOURCE}#77")
+        format!("ce:{}:{EVENT_SOURCE}77", EVENT_SOURCE.len())
     );
     assert_eq!(
         logs[0]["properties"]["bucket"]["stringValue"],

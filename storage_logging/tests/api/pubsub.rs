@@ -120,6 +120,29 @@ async fn ten_concurrent_duplicates_store_one_entity() {
 }
 
 #[actix_web::test]
+async fn ids_datastore_cannot_name_still_store_once() {
+    let app = spawn_app().await;
+    // Too long for a key name, reserved, and one that looks like a CloudEvent's name.
+    for id in [
+        "7".repeat(2000),
+        "__reserved__".to_owned(),
+        "ce:1:x1".to_owned(),
+    ] {
+        let delivery = envelope("OBJECT_FINALIZE", &object_metadata("odd-id.txt"), &id);
+        let pushes = (0..4).map(|_| app.push(&delivery));
+        for (status, body) in futures_util::future::join_all(pushes).await {
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    let logs = app.storage_logs().await;
+    assert_eq!(logs.len(), 3, "one entity per message id");
+    for log in &logs {
+        let name = log["key"]["path"][0]["name"].as_str().unwrap_or_default();
+        assert!(name.starts_with("sha256:") && name.len() == 71, "{name}");
+    }
+}
+
+#[actix_web::test]
 async fn payload_format_none_stores_the_attributes() {
     let app = spawn_app().await;
     let mut delivery = envelope("OBJECT_FINALIZE", &object_metadata("bare.txt"), "4004");
