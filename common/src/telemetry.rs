@@ -261,14 +261,41 @@ fn write_json(buf: &mut impl Write, record: &Record, project: Option<&str>) -> s
     writeln!(buf)
 }
 
+/// The longest piece of a sender's text (an id, an e-mail) a log line carries.
+pub const MAX_LOGGED_CHARS: usize = 128;
+
+/// A sender's text as a log line may carry it: at most [`MAX_LOGGED_CHARS`], control characters
+/// escaped (a `%0A` in a CloudEvent id must not start a line of its own in text mode).
+pub fn loggable(text: &str) -> String {
+    let mut out = escape_controls(&text.chars().take(MAX_LOGGED_CHARS).collect::<String>());
+    if text.chars().nth(MAX_LOGGED_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Control characters as Rust escapes (`\n`, `\u{1b}`); the rest as it is.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn write_text(buf: &mut impl Write, record: &Record) -> std::io::Result<()> {
+    // JSON lines escape by construction; a text line must not let a message break it.
     write!(
         buf,
         "{} {:<5} {}: {}",
         now(),
         record.level(),
         record.target(),
-        record.args()
+        escape_controls(&record.args().to_string())
     )?;
     if let Some(trace) = current_trace() {
         write!(buf, " trace={}", trace.trace_id)?;
@@ -319,9 +346,22 @@ impl From<&ServiceRequest> for AccessRequest {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            remote_ip: info.realip_remote_addr().map(str::to_owned),
+            remote_ip: client_ip(req.headers()).or_else(|| info.peer_addr().map(str::to_owned)),
         }
     }
+}
+
+/// The client's address: the last `X-Forwarded-For` entry, the one Google's front end appends
+/// (what a client writes into the header itself comes before it and proves nothing).
+fn client_ip(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .map(str::trim)
+        .find(|entry| !entry.is_empty())
+        .map(loggable)
 }
 
 impl AccessRequest {
@@ -392,6 +432,26 @@ mod tests {
             );
         }
         map
+    }
+
+    #[test]
+    fn senders_text_cannot_forge_or_flood_a_log_line() {
+        assert_eq!(loggable("id\nforged ERROR line"), "id\\nforged ERROR line");
+        assert_eq!(loggable("\u{1b}[31m"), "\\u{1b}[31m");
+        let long = "x".repeat(1000);
+        assert_eq!(loggable(&long).chars().count(), MAX_LOGGED_CHARS + 1);
+        assert_eq!(loggable("plain-id-42"), "plain-id-42");
+    }
+
+    #[test]
+    fn the_client_ip_is_the_hop_googles_front_end_adds() {
+        let forged = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
+        assert_eq!(client_ip(&forged).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            client_ip(&headers(&[("x-forwarded-for", "203.0.113.9")])).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(client_ip(&headers(&[])), None);
     }
 
     #[test]

@@ -35,8 +35,8 @@ pub async fn record(
     properties.insert("timestamp".into(), value::timestamp(timestamp));
     match datastore.insert(KIND, key_name, properties).await {
         Ok(_) => {
-            let id = key_name.unwrap_or("(none)");
-            log::info!(key = id; "stored notification {id}");
+            let id = key_name.map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
+            log::info!(key = id.as_str(); "stored notification {id}");
             object.insert(
                 "timestamp".into(),
                 Value::String(value::http_date(timestamp)),
@@ -45,7 +45,8 @@ pub async fn record(
         }
         Err(DatastoreError::AlreadyExists) => {
             let name = key_name.unwrap_or_default();
-            log::info!(key = name; "notification {name} was stored before: answering what was stored");
+            let logged = common::telemetry::loggable(name);
+            log::info!(key = logged.as_str(); "notification {logged} was stored before: answering what was stored");
             match datastore.lookup(KIND, name).await? {
                 Some(stored) => Ok(value::properties_to_json(&stored.properties)),
                 // Purged between the insert and the lookup: it was stored once, as promised.

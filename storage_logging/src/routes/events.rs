@@ -3,7 +3,6 @@ use common::datastore::Datastore;
 use common::{ApiError, LimitedBody};
 
 use crate::cloud_event::CloudEvent;
-use crate::push_auth::VerifiedCaller;
 use crate::routes::store_event;
 
 /// `POST /api/v1/events`: a CloudEvent from an Eventarc trigger, binary or structured. The same
@@ -11,14 +10,16 @@ use crate::routes::store_event;
 /// 400 for an event that can never be stored, 503 while Datastore is unavailable (Eventarc
 /// retries).
 pub async fn events(
-    _caller: VerifiedCaller,
     request: HttpRequest,
     body: LimitedBody,
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
     let event = CloudEvent::parse(request.headers(), &body.0).map_err(|malformed| {
-        let id = malformed.id.as_deref().unwrap_or("(none)");
-        log::error!(eventId = id; "malformed CloudEvent {id}: {}", malformed.reason);
+        let id = malformed
+            .id
+            .as_deref()
+            .map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
+        log::error!(eventId = id.as_str(); "malformed CloudEvent {id}: {}", malformed.reason);
         ApiError::BadRequest(malformed.reason)
     })?;
     store_event(&datastore, Some(&event.key), event.event).await

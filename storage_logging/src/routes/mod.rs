@@ -2,13 +2,14 @@ mod events;
 mod pubsub;
 mod purge;
 
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use common::ApiError;
 use common::datastore::Datastore;
 use serde_json::json;
 
 use crate::envelope::Event;
-use crate::push_auth::PushAuth;
+use crate::push_auth::{PushAuth, verify_caller};
 use crate::settings::PurgeSettings;
 use crate::storage_log;
 
@@ -31,9 +32,10 @@ pub fn configure(
     cfg.app_data(web::Data::new(datastore))
         .app_data(web::Data::new(purge_settings))
         .service(common::routes::root(ROOT_TEXT))
-        .service(common::routes::post("/api/v1/pubsub", pubsub))
-        .service(common::routes::post("/api/v1/events", events))
-        .service(common::routes::get("/api/v1/purge", purge));
+        // The caller is verified (when verification is on) before the handler reads the body.
+        .service(common::routes::post("/api/v1/pubsub", pubsub).wrap(from_fn(verify_caller)))
+        .service(common::routes::post("/api/v1/events", events).wrap(from_fn(verify_caller)))
+        .service(common::routes::get("/api/v1/purge", purge).wrap(from_fn(verify_caller)));
 }
 
 /// The answer to a notification, however it came: an upload is stored once under `key` and

@@ -3,7 +3,6 @@ use common::datastore::Datastore;
 use common::{ApiError, JsonObject};
 
 use crate::envelope::Delivery;
-use crate::push_auth::VerifiedCaller;
 use crate::routes::store_event;
 use crate::storage_log;
 
@@ -11,13 +10,15 @@ use crate::storage_log;
 /// not an upload); 400 for a message that can never succeed (logged as an ERROR with its id, so
 /// the dead-letter topic gets it); 503 while Datastore is unavailable, so Pub/Sub retries.
 pub async fn pubsub(
-    _caller: VerifiedCaller,
     body: JsonObject,
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
     let delivery = Delivery::parse(&body.0).map_err(|undeliverable| {
-        let id = undeliverable.message_id.as_deref().unwrap_or("(none)");
-        log::error!(messageId = id; "undeliverable push message {id}: {}", undeliverable.reason);
+        let id = undeliverable
+            .message_id
+            .as_deref()
+            .map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
+        log::error!(messageId = id.as_str(); "undeliverable push message {id}: {}", undeliverable.reason);
         ApiError::BadRequest(undeliverable.reason)
     })?;
     let key = delivery.message_id.as_deref().map(storage_log::pubsub_key);

@@ -2,14 +2,12 @@ use actix_web::{HttpResponse, web};
 use common::ApiError;
 use common::datastore::Datastore;
 
-use crate::push_auth::VerifiedCaller;
 use crate::settings::PurgeSettings;
 use crate::storage_log;
 
 /// `GET /api/v1/purge` (Cloud Scheduler): deletes old `StorageLog`s;
 /// `{"message": "succeeded.", "deleted": N, "complete": true}`.
 pub async fn purge(
-    _caller: VerifiedCaller,
     datastore: web::Data<Datastore>,
     settings: web::Data<PurgeSettings>,
 ) -> Result<HttpResponse, ApiError> {

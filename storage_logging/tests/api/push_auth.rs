@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -21,44 +21,71 @@ const KEY_ID: &str = "test-key-1";
 const INVOKER: &str = "cloud-run-invoker@demo.iam.gserviceaccount.com";
 const AUDIENCE: &str = "https://storage-logging.example.run.app";
 
+/// How the local key server behaves.
+const SERVING: usize = 0;
+const FAILING: usize = 1;
+const HANGING: usize = 2;
+
 /// A local key server; counts the times it was asked.
 async fn serve_jwks() -> (String, Arc<AtomicUsize>) {
+    let (url, fetches, _) = serve_jwks_with("public, max-age=3600", SERVING).await;
+    (url, fetches)
+}
+
+/// A local key server whose behaviour the test changes through the returned mode.
+async fn serve_jwks_with(
+    cache_control: &'static str,
+    mode: usize,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let fetches = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&fetches);
+    let mode = Arc::new(AtomicUsize::new(mode));
+    let (counter, behaviour) = (Arc::clone(&fetches), Arc::clone(&mode));
     let port = free_port();
     let server = HttpServer::new(move || {
-        let counter = Arc::clone(&counter);
+        let (counter, behaviour) = (Arc::clone(&counter), Arc::clone(&behaviour));
         App::new().route(
             "/certs",
             web::get().to(move || {
                 counter.fetch_add(1, Ordering::SeqCst);
-                async {
-                    HttpResponse::Ok()
-                        .insert_header(("cache-control", "public, max-age=3600"))
-                        .content_type("application/json")
-                        .body(JWKS)
+                let mode = behaviour.load(Ordering::SeqCst);
+                async move {
+                    match mode {
+                        SERVING => HttpResponse::Ok()
+                            .insert_header(("cache-control", cache_control))
+                            .content_type("application/json")
+                            .body(JWKS),
+                        FAILING => HttpResponse::InternalServerError().finish(),
+                        _ => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            HttpResponse::Ok().body(JWKS)
+                        }
+                    }
                 }
             }),
         )
     })
-    .workers(1)
+    .workers(2)
     .bind(("127.0.0.1", port))
     .expect("bind the key server")
     .run();
     actix_web::rt::spawn(server);
-    (format!("http://127.0.0.1:{port}/certs"), fetches)
+    (format!("http://127.0.0.1:{port}/certs"), fetches, mode)
 }
 
 async fn spawn_verifying_app(jwks_url: String) -> TestApp {
     spawn_app_with(Options {
-        push_auth: Some(PushAuthSettings {
-            service_accounts: vec![INVOKER.into()],
-            audiences: vec![format!("{AUDIENCE}/api/v1/pubsub"), AUDIENCE.into()],
-            jwks_url,
-        }),
+        push_auth: Some(settings(&jwks_url)),
         ..Options::default()
     })
     .await
+}
+
+fn settings(jwks_url: &str) -> PushAuthSettings {
+    PushAuthSettings::for_all_routes(
+        &[INVOKER],
+        &[&format!("{AUDIENCE}/api/v1/pubsub"), AUDIENCE],
+        jwks_url,
+    )
 }
 
 fn now() -> u64 {
@@ -237,7 +264,7 @@ async fn a_valid_token_of_another_account_is_403() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(
         body["message"],
-        "someone@other.iam.gserviceaccount.com may not call this service."
+        "someone@other.iam.gserviceaccount.com may not call /api/v1/pubsub."
     );
 
     let mut unverified = claims();
@@ -286,4 +313,163 @@ async fn verification_is_off_by_default() {
     let app = spawn_app_with(Options::default()).await;
     let (status, body) = push_with(&app, None).await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn made_up_key_ids_cannot_make_it_fetch_while_the_key_server_fails() {
+    let (jwks_url, fetches, _) = serve_jwks_with("max-age=3600", FAILING).await;
+    let app = spawn_verifying_app(jwks_url).await;
+    for n in 0..200 {
+        let forged = sign(&claims(), TRUSTED_KEY, &format!("random-kid-{n}"));
+        let (status, body) = push_with(&app, bearer(forged)).await;
+        assert_eq!(status, 503, "no keys yet, so the sender retries: {body}");
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "one attempt per 30 s, failed or not"
+    );
+}
+
+#[actix_web::test]
+async fn made_up_key_ids_cannot_make_it_fetch_again_once_it_has_keys() {
+    let (jwks_url, fetches) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    assert_eq!(push_with(&app, bearer(token(&claims()))).await.0, 200);
+    for n in 0..200 {
+        let forged = sign(&claims(), TRUSTED_KEY, &format!("random-kid-{n}"));
+        assert_eq!(push_with(&app, bearer(forged)).await.0, 401);
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
+
+#[actix_web::test]
+async fn expired_keys_still_verify_while_the_key_server_fails_or_hangs() {
+    // The keys expire at once (max-age 0, raised to the refresh interval of 200 ms).
+    let (jwks_url, fetches, mode) = serve_jwks_with("max-age=0", SERVING).await;
+    let mut settings = settings(&jwks_url);
+    settings.min_refresh_interval = Duration::from_millis(200);
+    let app = spawn_app_with(Options {
+        push_auth: Some(settings),
+        ..Options::default()
+    })
+    .await;
+    let purge_token = {
+        let mut scheduler = claims();
+        scheduler["aud"] = json!(AUDIENCE);
+        token(&scheduler)
+    };
+    let purge = || {
+        app.request("GET", "/api/v1/purge", None, Vec::new())
+            .header("authorization", format!("Bearer {purge_token}"))
+            .send()
+    };
+    assert_eq!(purge().await.expect("answer").status(), 200);
+    for behaviour in [FAILING, HANGING] {
+        mode.store(behaviour, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let status = purge().await.expect("answer").status();
+            assert_eq!(status, 200, "mode {behaviour}");
+            // A hanging fetch takes 5 s to time out; it must not be in the request's way.
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "mode {behaviour}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
+    assert!(fetches.load(Ordering::SeqCst) >= 2, "refreshes were tried");
+}
+
+#[actix_web::test]
+async fn tokens_not_signed_by_a_google_key_with_rs256_are_401() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let encode = |header: Value, claims: &Value| {
+        use base64::Engine;
+        let part =
+            |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.", part(&header), part(claims))
+    };
+    let none = encode(
+        json!({"alg": "none", "kid": KEY_ID, "typ": "JWT"}),
+        &claims(),
+    );
+    let mut hs256 = Header::new(Algorithm::HS256);
+    hs256.kid = Some(KEY_ID.into());
+    // HS256 with the public key as the secret: the classic algorithm confusion.
+    let confused = jsonwebtoken::encode(
+        &hs256,
+        &claims(),
+        &EncodingKey::from_secret(JWKS.as_bytes()),
+    )
+    .expect("sign");
+    let no_kid = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims(),
+        &EncodingKey::from_rsa_der(TRUSTED_KEY),
+    )
+    .expect("sign");
+    for (case, token) in [("alg none", none), ("HS256", confused), ("no kid", no_kid)] {
+        let (status, body) = push_with(&app, bearer(token)).await;
+        assert_eq!(status, 401, "{case}: {body}");
+    }
+    assert!(app.storage_logs().await.is_empty());
+}
+
+#[actix_web::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let (status, body) = push_with(&app, Some(format!("bearer {}", token(&claims())))).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn an_unauthenticated_request_is_401_whatever_its_body() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let huge = vec![b'x'; 10 * 1024 * 1024];
+    for (case, content_type, body) in [
+        ("not JSON", Some("text/plain"), b"hello".to_vec()),
+        ("invalid JSON", Some("application/json"), b"{".to_vec()),
+        ("10 MiB", Some("application/json"), huge),
+    ] {
+        for path in ["/api/v1/pubsub", "/api/v1/events"] {
+            let response = app
+                .request("POST", path, content_type, body.clone())
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), 401, "{case} to {path}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn each_route_accepts_only_its_own_callers() {
+    const SCHEDULER: &str = "scheduler@demo.iam.gserviceaccount.com";
+    let (jwks_url, _) = serve_jwks().await;
+    let mut settings = settings(&jwks_url);
+    settings.routes[2].service_accounts = vec![SCHEDULER.into()];
+    let app = spawn_app_with(Options {
+        push_auth: Some(settings),
+        ..Options::default()
+    })
+    .await;
+    let purge_as = |email: &str| {
+        let mut caller = claims();
+        caller["aud"] = json!(AUDIENCE);
+        caller["email"] = json!(email);
+        app.request("GET", "/api/v1/purge", None, Vec::new())
+            .header("authorization", format!("Bearer {}", token(&caller)))
+            .send()
+    };
+    assert_eq!(purge_as(INVOKER).await.expect("answer").status(), 403);
+    assert_eq!(purge_as(SCHEDULER).await.expect("answer").status(), 200);
+    let mut scheduler_push = claims();
+    scheduler_push["email"] = json!(SCHEDULER);
+    assert_eq!(push_with(&app, bearer(token(&scheduler_push))).await.0, 403);
 }
