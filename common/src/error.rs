@@ -18,6 +18,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 404: no route for the path.
     NotFound(String),
+    /// 409: the same work is under way (a purge while another runs).
+    Conflict(String),
     /// 405: the path exists, the method does not; `allow` lists the methods it has.
     MethodNotAllowed { allow: &'static str },
     /// 413: the body is larger than the service's limit.
@@ -43,6 +45,7 @@ impl ApiError {
             | Self::Unauthorized(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
+            | Self::Conflict(m)
             | Self::UnsupportedMediaType(m) => m.clone(),
             Self::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
             Self::PayloadTooLarge { limit } => {
@@ -73,6 +76,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -20,6 +20,8 @@ pub fn build(config: &Config, settings: Settings) -> io::Result<Application> {
         Some(s) => Some(web::Data::new(PushAuth::new(s).map_err(io::Error::other)?)),
         None => None,
     };
+    // One gate for all workers: one purge at a time in the instance.
+    let purge_gate = web::Data::new(routes::PurgeGate::default());
     // Called once per HTTP worker: each has its own Datastore client, on its own runtime.
     Application::build(config, move |cfg| {
         routes::configure(
@@ -27,6 +29,7 @@ pub fn build(config: &Config, settings: Settings) -> io::Result<Application> {
             Datastore::new(datastore.clone()),
             purge,
             push_auth.clone(),
+            purge_gate.clone(),
         )
     })
 }

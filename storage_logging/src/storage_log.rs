@@ -120,8 +120,9 @@ pub struct PurgeReport {
 
 /// Deletes every `StorageLog` with a `timestamp` before `now - retention`: a keys-only query,
 /// batch by batch as Datastore answers it, each batch deleted in commits of 500 (several at a
-/// time) while the next batch is fetched. Deleting a key twice is harmless, so overlapping purges
-/// are safe. Starts no new group of commits after `time_budget`; the next purge continues.
+/// time) while the next batch is fetched. Starts no new group of commits, and waits for no next
+/// page, past `time_budget`; the next purge continues. One purge at a time per instance
+/// (`routes::PurgeGate`).
 pub async fn purge(
     datastore: &Datastore,
     retention: Duration,
@@ -153,10 +154,15 @@ pub async fn purge(
             }
             Ok::<_, DatastoreError>((count, true))
         };
+        // The next page is fetched within what is left of the budget too.
         let fetch_next = async {
-            match next_query {
-                Some(next_query) => datastore.run_query(next_query).await.map(Some),
-                None => Ok(None),
+            let Some(next_query) = next_query else {
+                return Ok(NextPage::None);
+            };
+            let left = time_budget.saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, datastore.run_query(next_query)).await {
+                Ok(page) => page.map(NextPage::Page),
+                Err(_) => Ok(NextPage::OutOfTime),
             }
         };
         let (deleted_now, next) = tokio::join!(delete_batch, fetch_next);
@@ -164,13 +170,20 @@ pub async fn purge(
         deleted += count;
         match next? {
             _ if !finished_batch => return Ok(report(deleted, false, time_budget)),
-            Some(_) if started.elapsed() >= time_budget => {
+            NextPage::OutOfTime => return Ok(report(deleted, false, time_budget)),
+            NextPage::Page(_) if started.elapsed() >= time_budget => {
                 return Ok(report(deleted, false, time_budget));
             }
-            Some(next) => batch = next,
-            None => return Ok(report(deleted, true, time_budget)),
+            NextPage::Page(next) => batch = next,
+            NextPage::None => return Ok(report(deleted, true, time_budget)),
         }
     }
+}
+
+enum NextPage<T> {
+    Page(T),
+    None,
+    OutOfTime,
 }
 
 fn report(deleted: usize, complete: bool, time_budget: Duration) -> PurgeReport {

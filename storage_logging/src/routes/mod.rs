@@ -15,7 +15,7 @@ use crate::storage_log;
 
 pub use events::events;
 pub use pubsub::pubsub;
-pub use purge::purge;
+pub use purge::{PurgeGate, purge};
 
 /// The original's text, trailing space included.
 pub const ROOT_TEXT: &str = "Storage logging service. ";
@@ -25,12 +25,14 @@ pub fn configure(
     datastore: Datastore,
     purge_settings: PurgeSettings,
     push_auth: Option<web::Data<PushAuth>>,
+    purge_gate: web::Data<PurgeGate>,
 ) {
     if let Some(push_auth) = push_auth {
         cfg.app_data(push_auth);
     }
     cfg.app_data(web::Data::new(datastore))
         .app_data(web::Data::new(purge_settings))
+        .app_data(purge_gate)
         .service(common::routes::root(ROOT_TEXT))
         // The caller is verified (when verification is on) before the handler reads the body.
         .service(common::routes::post("/api/v1/pubsub", pubsub).wrap(from_fn(verify_caller)))
