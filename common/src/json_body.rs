@@ -72,6 +72,49 @@ impl FromRequest for JsonObject {
     }
 }
 
+/// The most values a JSON body may hold: a notification has a few dozen, a message two. Parsed,
+/// each value costs tens of bytes, and a Datastore value more: without this bound a 1 MiB
+/// `[0,0,…]` becomes half a million of each, and 80 of them at once do not fit 256 MiB.
+pub const MAX_JSON_VALUES: usize = 10_000;
+/// The deepest JSON nesting accepted: Datastore's own limit for nested entity values.
+pub const MAX_JSON_DEPTH: usize = 20;
+
+/// Counts the values and the nesting of JSON text without building anything (an over-count:
+/// every `,`, `[` and `{` outside strings, plus one). `Err` says what is past the bound, as the end
+/// of a sentence ("holds more than ... values").
+pub fn check_json_shape(text: &[u8]) -> Result<(), String> {
+    let (mut values, mut depth) = (1usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(format!("nests deeper than {MAX_JSON_DEPTH} levels"));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => {}
+        }
+        if values > MAX_JSON_VALUES {
+            return Err(format!("holds more than {MAX_JSON_VALUES} JSON values"));
+        }
+    }
+    Ok(())
+}
+
 /// A request body of any type, read up to the service's limit: 413 before reading when the
 /// declared length is over it, 413 as soon as a chunked body passes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +190,7 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
             "The request body is empty; a JSON object is required.".into(),
         ));
     }
+    check_json_shape(body).map_err(|e| ApiError::BadRequest(format!("The request body {e}.")))?;
     match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::BadRequest(
@@ -161,6 +205,24 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_shape_is_bounded_before_parsing() {
+        assert!(check_json_shape(br#"{"name": "a,b,[{", "n": [1, 2, {"x": "\\"}]}"#).is_ok());
+        let wide = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES));
+        assert!(check_json_shape(wide.as_bytes()).is_err_and(|e| e.contains("more than")));
+        let strings = format!(r#"{{"a": "{}"}}"#, ",".repeat(100_000));
+        assert!(
+            check_json_shape(strings.as_bytes()).is_ok(),
+            "commas in strings"
+        );
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(check_json_shape(deep(MAX_JSON_DEPTH).as_bytes()).is_ok());
+        assert!(
+            check_json_shape(deep(MAX_JSON_DEPTH + 1).as_bytes())
+                .is_err_and(|e| e.contains("deeper"))
+        );
+    }
     use actix_web::test::TestRequest;
     use serde_json::json;
 

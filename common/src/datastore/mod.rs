@@ -108,10 +108,11 @@ impl From<Status> for DatastoreError {
     fn from(status: Status) -> Self {
         match status.code() {
             Code::AlreadyExists => Self::AlreadyExists,
-            Code::InvalidArgument => Self::Rejected(format!(
-                "Datastore refused the entity: {}",
-                status.message()
-            )),
+            Code::InvalidArgument => {
+                // Datastore's own words go to the log; the client gets a plain reason.
+                log::warn!("Datastore refused the entity: {}", status.message());
+                Self::Rejected("Datastore refused the entity.".into())
+            }
             code => Self::Unavailable(format!("{code:?}: {}", status.message())),
         }
     }
@@ -186,6 +187,8 @@ impl Datastore {
         name: Option<&str>,
         properties: Properties,
     ) -> Result<Key, DatastoreError> {
+        value::check_entity(&properties)
+            .map_err(|e| DatastoreError::Rejected(format!("the entity cannot be stored: {e}.")))?;
         self.within_deadline(async {
             let connection = self.connection().await?;
             let key = self.key_in(connection, kind, name);

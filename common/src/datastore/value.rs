@@ -75,6 +75,68 @@ fn timestamp_to_datetime(t: &Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
 }
 
+/// Datastore's largest entity (the emulators take larger ones; Datastore refuses them).
+pub const MAX_ENTITY_BYTES: usize = 1_048_572;
+/// The deepest nesting of entity values accepted: Datastore's own limit is 20, and a read must
+/// decode what was written.
+pub const MAX_NESTING: usize = crate::json_body::MAX_JSON_DEPTH;
+
+/// What Datastore refuses but the emulators accept, checked before the RPC: property names that
+/// are empty, `__reserved__` or over 1500 bytes, nesting past [`MAX_NESTING`], entities over
+/// [`MAX_ENTITY_BYTES`] (counted as names plus values, a close lower bound of Datastore's count).
+pub fn check_entity(properties: &Properties) -> Result<(), ValueError> {
+    let size = properties_size(properties, 1)?;
+    if size > MAX_ENTITY_BYTES {
+        return Err(ValueError(format!(
+            "the entity would be {size} bytes, more than Datastore's {MAX_ENTITY_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
+fn properties_size(properties: &Properties, depth: usize) -> Result<usize, ValueError> {
+    if depth > MAX_NESTING {
+        return Err(ValueError(format!(
+            "objects nest deeper than {MAX_NESTING} levels"
+        )));
+    }
+    properties.iter().try_fold(0, |size, (name, value)| {
+        check_property_name(name)?;
+        Ok(size + name.len() + value_size(value, depth)?)
+    })
+}
+
+fn value_size(value: &Value, depth: usize) -> Result<usize, ValueError> {
+    Ok(match &value.value_type {
+        Some(ValueType::StringValue(s)) => s.len() + 1,
+        Some(ValueType::BlobValue(b)) => b.len() + 1,
+        Some(ValueType::EntityValue(entity)) => properties_size(&entity.properties, depth + 1)?,
+        Some(ValueType::ArrayValue(array)) => array.values.iter().try_fold(0, |size, item| {
+            Ok::<_, ValueError>(size + value_size(item, depth)?)
+        })?,
+        _ => 8,
+    })
+}
+
+fn check_property_name(name: &str) -> Result<(), ValueError> {
+    let shown = || name.chars().take(40).collect::<String>();
+    if name.is_empty() {
+        Err(ValueError("a property name is empty".into()))
+    } else if name.starts_with("__") && name.ends_with("__") {
+        Err(ValueError(format!(
+            "the property name {} is reserved by Datastore",
+            shown()
+        )))
+    } else if name.len() > MAX_INDEXED_STRING_BYTES {
+        Err(ValueError(format!(
+            "the property name {}… is longer than {MAX_INDEXED_STRING_BYTES} bytes",
+            shown()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A JSON object as entity properties.
 pub fn properties_from_json(object: &Map<String, Json>) -> Result<Properties, ValueError> {
     object
@@ -169,6 +231,34 @@ pub fn as_str(value: Option<&Value>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_datastore_refuses_is_refused_before_the_rpc() {
+        let entity =
+            |json: Json| properties_from_json(json.as_object().expect("object")).expect("converts");
+        assert!(check_entity(&entity(serde_json::json!({"name": "a", "size": 1}))).is_ok());
+        for (case, json) in [
+            ("empty name", serde_json::json!({"": 1})),
+            ("reserved name", serde_json::json!({"__key__": 1})),
+            ("long name", serde_json::json!({"x".repeat(1501): 1})),
+            (
+                "too big",
+                serde_json::json!({"a": "x".repeat(MAX_ENTITY_BYTES)}),
+            ),
+            ("nested name", serde_json::json!({"a": {"__x__": 1}})),
+        ] {
+            assert!(check_entity(&entity(json)).is_err(), "{case}");
+        }
+        let mut deep = serde_json::json!(1);
+        for _ in 0..MAX_NESTING {
+            deep = serde_json::json!({ "a": deep });
+        }
+        assert!(check_entity(&entity(deep.clone())).is_ok(), "20 levels");
+        assert!(
+            check_entity(&entity(serde_json::json!({ "a": deep }))).is_err(),
+            "21 levels"
+        );
+    }
     use serde_json::json;
 
     fn kind(value: &Value) -> &ValueType {

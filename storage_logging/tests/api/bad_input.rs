@@ -85,6 +85,32 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
         body["message"],
         "message.data cannot be stored: an array inside an array cannot be stored in Datastore."
     );
+    // Bounded before anything is built: values, depth, and what Datastore refuses.
+    let wide = format!("{{\"name\": \"w\", \"list\": [{}0]}}", "0,".repeat(20_000));
+    let deep = format!("{{\"a\": {}1{}}}", "{\"a\": ".repeat(25), "}".repeat(25));
+    for (id, data, reason) in [
+        (
+            "wide",
+            wide,
+            "message.data holds more than 10000 JSON values.",
+        ),
+        ("deep", deep, "message.data nests deeper than 20 levels."),
+        (
+            "reserved",
+            r#"{"name": "r", "__key__": 1}"#.to_owned(),
+            "the entity cannot be stored: the property name __key__ is reserved by Datastore.",
+        ),
+        (
+            "empty name",
+            r#"{"name": "e", "": 1}"#.to_owned(),
+            "the entity cannot be stored: a property name is empty.",
+        ),
+    ] {
+        let mut delivery = envelope("OBJECT_FINALIZE", &json!({}), id);
+        delivery["message"]["data"] = json!(crate::helpers::base64_text(&data));
+        let (status, body) = app.push(&delivery).await;
+        assert_eq!((status, &body), (400, &json!({"message": reason})), "{id}");
+    }
     assert!(app.storage_logs().await.is_empty());
 }
 
@@ -143,7 +169,7 @@ async fn http_level_mistakes_are_json_4xx() {
             JSON,
             json_with_long_string("", "message", 10 * 1024 * 1024),
             413,
-            "request body is larger than the limit of 1048576 bytes",
+            "request body is larger than the limit of 65536 bytes",
         ),
         bodiless("GET", PUBSUB, 405, "method not allowed; allowed: POST"),
         post(
@@ -151,7 +177,7 @@ async fn http_level_mistakes_are_json_4xx() {
             Some("application/cloudevents+json"),
             json_with_long_string("", "data", 10 * 1024 * 1024),
             413,
-            "request body is larger than the limit of 1048576 bytes",
+            "request body is larger than the limit of 65536 bytes",
         ),
         post(
             EVENTS,

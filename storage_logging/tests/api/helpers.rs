@@ -112,7 +112,11 @@ pub fn attributes(event_type: &str, name: &str) -> Value {
 }
 
 pub fn base64(value: &Value) -> String {
-    STANDARD.encode(value.to_string())
+    base64_text(&value.to_string())
+}
+
+pub fn base64_text(text: &str) -> String {
+    STANDARD.encode(text)
 }
 
 /// A push envelope as the Pub/Sub emulator sends it.
