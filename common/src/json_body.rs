@@ -19,6 +19,10 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// The most JSON values a route's body may hold, as app data; [`MAX_JSON_VALUES`] when absent.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonValueLimit(pub usize);
+
 /// A request body that is a JSON object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonObject(pub Map<String, Value>);
@@ -64,10 +68,13 @@ impl FromRequest for JsonObject {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         // Checked before reading, so a wrong type costs nothing.
         let checked = check_content_type(req);
+        let max_values = req
+            .app_data::<JsonValueLimit>()
+            .map_or(MAX_JSON_VALUES, |limit| limit.0);
         let body = LimitedBody::from_request(req, payload);
         Box::pin(async move {
             checked?;
-            parse_object(&body.await?.0).map(JsonObject)
+            parse_object(&body.await?.0, max_values).map(JsonObject)
         })
     }
 }
@@ -79,10 +86,10 @@ pub const MAX_JSON_VALUES: usize = 10_000;
 /// The deepest JSON nesting accepted: Datastore's own limit for nested entity values.
 pub const MAX_JSON_DEPTH: usize = 20;
 
-/// Counts the values and the nesting of JSON text without building anything (an over-count:
+/// Counts the values (at most `max_values`) and the nesting of JSON text without building anything (an over-count:
 /// every `,`, `[` and `{` outside strings, plus one). `Err` says what is past the bound, as the end
 /// of a sentence ("holds more than ... values").
-pub fn check_json_shape(text: &[u8]) -> Result<(), String> {
+pub fn check_json_shape(text: &[u8], max_values: usize) -> Result<(), String> {
     let (mut values, mut depth) = (1usize, 0usize);
     let (mut in_string, mut escaped) = (false, false);
     for &byte in text {
@@ -108,8 +115,8 @@ pub fn check_json_shape(text: &[u8]) -> Result<(), String> {
             b',' => values += 1,
             _ => {}
         }
-        if values > MAX_JSON_VALUES {
-            return Err(format!("holds more than {MAX_JSON_VALUES} JSON values"));
+        if values > max_values {
+            return Err(format!("holds more than {max_values} JSON values"));
         }
     }
     Ok(())
@@ -184,13 +191,14 @@ async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError
 }
 
 /// The body as a JSON object; 400 saying what it is instead.
-pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub fn parse_object(body: &[u8], max_values: usize) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(
             "The request body is empty; a JSON object is required.".into(),
         ));
     }
-    check_json_shape(body).map_err(|e| ApiError::BadRequest(format!("The request body {e}.")))?;
+    check_json_shape(body, max_values)
+        .map_err(|e| ApiError::BadRequest(format!("The request body {e}.")))?;
     match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::BadRequest(
@@ -208,18 +216,21 @@ mod tests {
 
     #[test]
     fn json_shape_is_bounded_before_parsing() {
-        assert!(check_json_shape(br#"{"name": "a,b,[{", "n": [1, 2, {"x": "\\"}]}"#).is_ok());
+        assert!(check_json_shape(br#"{"name": "a,b,[{", "n": [1, 2, {"x": "\\"}]}"#, 10).is_ok());
         let wide = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES));
-        assert!(check_json_shape(wide.as_bytes()).is_err_and(|e| e.contains("more than")));
+        assert!(
+            check_json_shape(wide.as_bytes(), MAX_JSON_VALUES)
+                .is_err_and(|e| e.contains("more than"))
+        );
         let strings = format!(r#"{{"a": "{}"}}"#, ",".repeat(100_000));
         assert!(
-            check_json_shape(strings.as_bytes()).is_ok(),
+            check_json_shape(strings.as_bytes(), MAX_JSON_VALUES).is_ok(),
             "commas in strings"
         );
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(check_json_shape(deep(MAX_JSON_DEPTH).as_bytes()).is_ok());
+        assert!(check_json_shape(deep(MAX_JSON_DEPTH).as_bytes(), MAX_JSON_VALUES).is_ok());
         assert!(
-            check_json_shape(deep(MAX_JSON_DEPTH + 1).as_bytes())
+            check_json_shape(deep(MAX_JSON_DEPTH + 1).as_bytes(), MAX_JSON_VALUES)
                 .is_err_and(|e| e.contains("deeper"))
         );
     }
@@ -276,7 +287,7 @@ mod tests {
     #[test]
     fn only_objects_parse() {
         assert_eq!(
-            parse_object(br#"{"a": 1}"#),
+            parse_object(br#"{"a": 1}"#, MAX_JSON_VALUES),
             Ok(json!({"a": 1}).as_object().cloned().unwrap_or_default())
         );
         for body in [
@@ -290,7 +301,10 @@ mod tests {
             b"\xff",
         ] {
             assert!(
-                matches!(parse_object(body), Err(ApiError::BadRequest(_))),
+                matches!(
+                    parse_object(body, MAX_JSON_VALUES),
+                    Err(ApiError::BadRequest(_))
+                ),
                 "{body:?}"
             );
         }

@@ -74,13 +74,15 @@ impl CloudEvent {
         if content_type.is_some_and(|mime| !is_json(mime)) {
             return Err(attributes.malformed("the data of a finalized event must be JSON."));
         }
-        let object = parse_object(body).map_err(|e| attributes.malformed(&e.to_string()))?;
+        let object = parse_object(body, crate::routes::NOTIFICATION_JSON_VALUES.0)
+            .map_err(|e| attributes.malformed(&e.to_string()))?;
         Ok(attributes.upload(object))
     }
 
     /// Structured mode: the body is the event, its data in `data` (JSON) or `data_base64`.
     fn structured(body: &[u8]) -> Result<Self, MalformedEvent> {
-        let event = parse_object(body).map_err(|e| malformed(None, &e.to_string()))?;
+        let event = parse_object(body, crate::routes::NOTIFICATION_JSON_VALUES.0)
+            .map_err(|e| malformed(None, &e.to_string()))?;
         let attributes =
             Attributes::read(|name| event.get(name).and_then(Value::as_str).map(str::to_owned))?;
         if attributes.event_type != OBJECT_FINALIZED {
@@ -92,7 +94,8 @@ impl CloudEvent {
                 .decode(encoded.trim())
                 .map_err(|e| attributes.malformed(&format!("data_base64 is not base64: {e}.")))
                 .and_then(|bytes| {
-                    parse_object(&bytes).map_err(|e| attributes.malformed(&e.to_string()))
+                    parse_object(&bytes, crate::routes::NOTIFICATION_JSON_VALUES.0)
+                        .map_err(|e| attributes.malformed(&e.to_string()))
                 })?,
             _ => {
                 return Err(attributes.malformed(

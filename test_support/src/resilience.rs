@@ -146,3 +146,132 @@ pub fn assert_slow_clients_do_not_delay_others(
         "a normal request took {worst:?} beside {idle} idle and {slow} slow connections"
     );
 }
+
+/// One worst-case request: the largest, widest or deepest body a route accepts.
+pub struct WorstBody {
+    pub what: &'static str,
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// Cloud Run's box: `--concurrency=80`. Sends `rounds` waves of 80 requests at once, the bodies
+/// taken in turn, to a fresh instance of the service each time `fresh` starts one; every answer
+/// must be a 200 or a 4xx with a JSON body, none missing, the process still running. Returns the
+/// process's peak resident memory in MiB.
+pub fn worst_bodies_at_once(service: &ServiceProcess, bodies: &[WorstBody], rounds: usize) -> u64 {
+    const CONCURRENCY: usize = 80;
+    let bodies: std::sync::Arc<Vec<(String, Vec<u8>)>> = std::sync::Arc::new(
+        bodies
+            .iter()
+            .map(|b| {
+                let head = format!(
+                    "POST {} HTTP/1.1\r\nHost: test\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    b.path,
+                    b.content_type,
+                    b.body.len()
+                );
+                (b.what.to_owned(), [head.into_bytes(), b.body.clone()].concat())
+            })
+            .collect(),
+    );
+    let port = service.port;
+    let mut statuses: std::collections::BTreeMap<(String, u16), usize> =
+        std::collections::BTreeMap::new();
+    for _ in 0..rounds {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONCURRENCY));
+        let clients: Vec<_> = (0..CONCURRENCY)
+            .map(|n| {
+                let (bodies, barrier) = (
+                    std::sync::Arc::clone(&bodies),
+                    std::sync::Arc::clone(&barrier),
+                );
+                std::thread::spawn(move || {
+                    let (what, request) = &bodies[n % bodies.len()];
+                    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(60)))
+                        .expect("timeout");
+                    barrier.wait();
+                    stream.write_all(request).expect("send");
+                    let mut answer = Vec::new();
+                    let _ = stream.read_to_end(&mut answer);
+                    (what.clone(), answer)
+                })
+            })
+            .collect();
+        for client in clients {
+            let (what, answer) = client.join().expect("a client thread");
+            let answer = String::from_utf8_lossy(&answer);
+            let status: u16 = answer
+                .get(9..12)
+                .and_then(|code| code.parse().ok())
+                .unwrap_or_else(|| panic!("{what}: no answer"));
+            let body = answer
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body)
+                .unwrap_or_default();
+            assert!(
+                status == 200 || (400..500).contains(&status),
+                "{what}: {status} {body:.200}"
+            );
+            if status != 200 {
+                assert!(
+                    body.starts_with("{\"message\":"),
+                    "{what}: {status} {body:.200}"
+                );
+            }
+            *statuses.entry((what, status)).or_insert(0) += 1;
+        }
+    }
+    assert!(
+        std::fs::metadata(format!("/proc/{}", service.pid())).is_ok(),
+        "the service is still running"
+    );
+    eprintln!("answers: {statuses:?}");
+    peak_rss_kib(service.pid()) / 1024
+}
+
+/// `{"name": "worst", FIELD: "xxx…"}`, exactly `size` bytes (FIELD `name`: only the name).
+pub fn json_of_size(field: &str, size: usize) -> Vec<u8> {
+    let prefix = if field == "name" {
+        String::new()
+    } else {
+        "\"name\": \"worst\", ".to_owned()
+    };
+    let overhead = format!("{{{prefix}\"{field}\": \"\"}}").len();
+    format!(
+        "{{{prefix}\"{field}\": \"{}\"}}",
+        "x".repeat(size - overhead)
+    )
+    .into_bytes()
+}
+
+/// `{"name": "worst", "list": [0, 0, …]}` with as many values as a body may hold.
+pub fn widest_json() -> Vec<u8> {
+    widest_json_of(common::json_body::MAX_JSON_VALUES - 4)
+}
+
+/// `{"name": "worst", "list": [0, 0, …]}` with `values` zeros.
+pub fn widest_json_of(values: usize) -> Vec<u8> {
+    format!(
+        "{{\"name\": \"worst\", \"list\": [{}0]}}",
+        "0,".repeat(values - 1)
+    )
+    .into_bytes()
+}
+
+/// Objects nested as deep as a body may nest them.
+pub fn deepest_json() -> Vec<u8> {
+    deepest_json_of(common::json_body::MAX_JSON_DEPTH - 1)
+}
+
+/// `{"name": "worst", "deep": {"a": {"a": … 1}}}`, `depth` objects inside the outer one.
+pub fn deepest_json_of(depth: usize) -> Vec<u8> {
+    format!(
+        "{{\"name\": \"worst\", \"deep\": {}1{}}}",
+        "{\"a\": ".repeat(depth),
+        "}".repeat(depth)
+    )
+    .into_bytes()
+}

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use test_support::ServiceProcess;
 use test_support::resilience::{
-    assert_huge_bodies_refused, assert_slow_clients_do_not_delay_others,
+    WorstBody, assert_huge_bodies_refused, assert_slow_clients_do_not_delay_others, deepest_json,
+    json_of_size, widest_json, worst_bodies_at_once,
 };
 
 fn start() -> ServiceProcess {
@@ -22,4 +23,26 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
 #[test]
 fn idle_and_slow_connections_do_not_delay_other_clients() {
     assert_slow_clients_do_not_delay_others(&start(), 100, 100, Duration::from_millis(100));
+}
+
+/// The README's bound (Reliability) on the peak memory under 80 worst-case requests at once.
+const PEAK_RSS_MIB: u64 = 96;
+
+#[test]
+fn eighty_worst_case_requests_at_once_stay_small() {
+    let limit = common::configuration::DEFAULT_BODY_LIMIT;
+    let worst = |what, body| WorstBody {
+        what,
+        path: "/api/v1/hello",
+        content_type: "application/json",
+        body,
+    };
+    let bodies = [
+        worst("a name of 1 MiB", json_of_size("name", limit)),
+        worst("the widest body", widest_json()),
+        worst("the deepest body", deepest_json()),
+    ];
+    let peak = worst_bodies_at_once(&start(), &bodies, 3);
+    eprintln!("peak RSS POST /api/v1/hello: {peak} MiB");
+    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }

@@ -2,8 +2,12 @@
 
 use std::time::Duration;
 
-use test_support::ServiceProcess;
-use test_support::resilience::assert_huge_bodies_refused;
+use common::datastore::value;
+use test_support::resilience::{
+    WorstBody, assert_huge_bodies_refused, deepest_json, json_of_size, widest_json,
+    worst_bodies_at_once,
+};
+use test_support::{PROJECT, ServiceProcess, shared_datastore_host, unique_namespace};
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
@@ -13,4 +17,58 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
     );
     let routes = ["/api/v1/store", "/api/v1/retrieve"];
     assert_huge_bodies_refused(&service, &routes, Duration::from_millis(500), 20);
+}
+
+/// The README's bound (Reliability) on the peak memory under 80 worst-case requests at once.
+const PEAK_RSS_MIB: u64 = 128;
+
+/// 80 requests at once, each as large, wide or deep as a body may be, on a Datastore of its own.
+fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
+    let host = shared_datastore_host();
+    let namespace = unique_namespace("worst");
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_message_board"),
+        &[
+            ("RUST_LOG", "warn,common=info"),
+            ("DATASTORE_EMULATOR_HOST", host.as_str()),
+            ("DATASTORE_PROJECT_ID", PROJECT),
+            ("DATASTORE_NAMESPACE", namespace.as_str()),
+        ],
+    );
+    let worst = |what, body| WorstBody {
+        what,
+        path,
+        content_type: "application/json",
+        body,
+    };
+    // The largest message Datastore takes in one entity, and the widest and deepest bodies with
+    // a message, so that stores store.
+    let with_message = |body: Vec<u8>| {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        text.replacen('{', "{\"message\": \"m\", ", 1).into_bytes()
+    };
+    let largest = match largest_field {
+        "message" => value::MAX_ENTITY_BYTES - 200,
+        _ => common::configuration::DEFAULT_BODY_LIMIT,
+    };
+    let bodies = [
+        worst("the largest body", json_of_size(largest_field, largest)),
+        worst("the widest body", with_message(widest_json())),
+        worst("the deepest body", with_message(deepest_json())),
+    ];
+    let peak = worst_bodies_at_once(&service, &bodies, 3);
+    eprintln!("peak RSS POST {path}: {peak} MiB");
+    peak
+}
+
+#[test]
+fn eighty_worst_case_stores_at_once_stay_small() {
+    let peak = peak_under_worst("/api/v1/store", "message");
+    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
+}
+
+#[test]
+fn eighty_worst_case_retrieves_at_once_stay_small() {
+    let peak = peak_under_worst("/api/v1/retrieve", "name");
+    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }

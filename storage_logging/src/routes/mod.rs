@@ -6,7 +6,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use common::ApiError;
 use common::datastore::Datastore;
-use common::json_body::BodyLimit;
+use common::json_body::{BodyLimit, JsonValueLimit};
 use serde_json::json;
 
 use crate::envelope::Event;
@@ -22,6 +22,10 @@ pub use purge::{PurgeGate, purge};
 /// metadata (at most 8 KiB in Cloud Storage), a push envelope adds base64 (a third more) and the
 /// attributes: 64 KiB leaves room and keeps 80 requests at once small.
 pub const NOTIFICATION_BODY_LIMIT: BodyLimit = BodyLimit(64 * 1024);
+/// The most JSON values a notification (the push envelope, its data, a CloudEvent) may hold: a
+/// real one has a few dozen, a few hundred with custom metadata. Each stored value is a Datastore
+/// value of about 100 bytes: 80 requests at the limit stay a few MiB.
+pub const NOTIFICATION_JSON_VALUES: JsonValueLimit = JsonValueLimit(1_000);
 
 /// The original's text, trailing space included.
 pub const ROOT_TEXT: &str = "Storage logging service. ";
@@ -44,11 +48,13 @@ pub fn configure(
         .service(
             common::routes::post("/api/v1/pubsub", pubsub)
                 .app_data(NOTIFICATION_BODY_LIMIT)
+                .app_data(NOTIFICATION_JSON_VALUES)
                 .wrap(from_fn(verify_caller)),
         )
         .service(
             common::routes::post("/api/v1/events", events)
                 .app_data(NOTIFICATION_BODY_LIMIT)
+                .app_data(NOTIFICATION_JSON_VALUES)
                 .wrap(from_fn(verify_caller)),
         )
         .service(common::routes::get("/api/v1/purge", purge).wrap(from_fn(verify_caller)));

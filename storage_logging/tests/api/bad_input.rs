@@ -92,7 +92,7 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
         (
             "wide",
             wide,
-            "message.data holds more than 10000 JSON values.",
+            "message.data holds more than 1000 JSON values.",
         ),
         ("deep", deep, "message.data nests deeper than 20 levels."),
         (

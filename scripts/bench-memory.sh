@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): peak resident memory per POST route of each service under Cloud Run's
+# --concurrency=80: waves of 80 requests at once, each the largest, widest or deepest body the
+# route accepts (the resilience tests' "eighty_worst_case" cases, on the real binaries, against a
+# Firestore emulator in Datastore mode started here). Prints a table; the tests assert the bounds.
+# Usage: scripts/bench-memory.sh [--dry-run] [cargo test flags, e.g. --release]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,6s/^# //p' "$0"; }
+parse_common_flags "$@"
+
+host=127.0.0.1:$(free_port)
+if ((DRY_RUN)); then
+  # shellcheck disable=SC2046  # the command is a list of words
+  run $(firestore_emulator_command "$host")
+else
+  mkdir -p "$LOCAL_DIR/logs"
+  trap stop_tracked EXIT
+  # shellcheck disable=SC2046  # the command is a list of words
+  start_tracked "$LOCAL_DIR/logs/bench-memory-datastore.log" $(firestore_emulator_command "$host")
+  wait_http "http://$host/" 60 || die "the emulator did not start"
+fi
+output=$LOCAL_DIR/logs/bench-memory.txt
+run env DATASTORE_EMULATOR_HOST="$host" cargo test --locked "${REST_ARGS[@]}" -p hello_world \
+  -p message_board -p storage_logging --test api -- eighty_worst_case --nocapture --test-threads=1 \
+  > "$output" 2>&1 || { cat "$output"; die "a worst-case test failed"; }
+((DRY_RUN)) && exit 0
+echo "| route | peak RSS (MiB) | answers |"
+echo "|---|---|---|"
+paste -d' ' <(grep -o 'answers: .*' "$output") <(grep '^peak RSS' "$output") |
+  sed -E 's/^answers: \{(.*)\} peak RSS (POST [^:]+): ([0-9]+) MiB$/| \2 | \3 | \1 |/'
