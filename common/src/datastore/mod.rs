@@ -470,7 +470,8 @@ mod tests {
         );
         assert_eq!(
             DatastoreError::from(Status::invalid_argument("too long")),
-            DatastoreError::Rejected("Datastore refused the entity: too long".into())
+            DatastoreError::Rejected("Datastore refused the entity.".into()),
+            "Datastore's own words go to the log, not to the client"
         );
         assert!(matches!(
             DatastoreError::from(Status::unavailable("down")),
