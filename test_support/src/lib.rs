@@ -89,3 +89,18 @@ pub fn shared_datastore_host() -> String {
         )
     })
 }
+
+/// Tests that load the machine, kill or restart emulators, or bound latencies hold this while they
+/// run, so that within a test binary they run one at a time and never beside each other (cargo
+/// runs the test binaries themselves one after another).
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// [`HEAVY`], from an async test.
+pub async fn heavy_test() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().await
+}
+
+/// [`HEAVY`], from a plain test.
+pub fn heavy_test_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.blocking_lock()
+}

@@ -55,6 +55,7 @@ async fn recovers(app: &TestApp) -> Duration {
 
 #[actix_web::test]
 async fn datastore_down_is_a_503_and_the_service_recovers_without_a_restart() {
+    let _heavy = test_support::heavy_test().await;
     let mut emulator = Emulator::start(EmulatorKind::FirestoreDatastoreMode);
     let host = emulator.host();
 

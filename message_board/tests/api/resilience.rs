@@ -11,6 +11,7 @@ use test_support::{PROJECT, ServiceProcess, shared_datastore_host, unique_namesp
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
+    let _heavy = test_support::heavy_test_blocking();
     let service = ServiceProcess::start(
         env!("CARGO_BIN_EXE_message_board"),
         &[("RUST_LOG", "warn,common=info")],
@@ -63,12 +64,14 @@ fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
 
 #[test]
 fn eighty_worst_case_stores_at_once_stay_small() {
+    let _heavy = test_support::heavy_test_blocking();
     let peak = peak_under_worst("/api/v1/store", "message");
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
 
 #[test]
 fn eighty_worst_case_retrieves_at_once_stay_small() {
+    let _heavy = test_support::heavy_test_blocking();
     let peak = peak_under_worst("/api/v1/retrieve", "name");
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }

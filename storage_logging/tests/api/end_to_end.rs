@@ -77,6 +77,7 @@ async fn assert_stored_exactly_once(app: &TestApp, published: &BTreeSet<String>,
 
 #[actix_web::test]
 async fn a_published_notification_becomes_exactly_one_storage_log() {
+    let _heavy = test_support::heavy_test().await;
     let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
     let pubsub = PubSubRest::new(&pubsub_emulator.host());
     let app = spawn_app().await;
@@ -94,6 +95,7 @@ async fn a_published_notification_becomes_exactly_one_storage_log() {
 /// the outage is still there to count; restarting an in-memory emulator would lose it).
 #[actix_web::test]
 async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back() {
+    let _heavy = test_support::heavy_test().await;
     let datastore = CutProxy::start(&shared_datastore_host()).await;
     let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
@@ -129,6 +131,7 @@ async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back()
 /// held (the legacy emulator, on disk). Counted by message id: none lost, none twice.
 #[actix_web::test]
 async fn messages_published_throughout_a_datastore_emulator_restart_are_stored_exactly_once() {
+    let _heavy = test_support::heavy_test().await;
     let datastore = Emulator::start(EmulatorKind::LegacyDatastoreOnDisk);
     let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
