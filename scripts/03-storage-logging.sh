@@ -30,7 +30,7 @@ ensure "subscription $DEAD_LETTER_SUBSCRIPTION" gcloud pubsub subscriptions desc
 
 # The Pub/Sub service agent signs the push's OIDC token as the invoker and moves dead letters.
 pubsub_agent=$(pubsub_agent)
-pubsub_agent_signs_for "$INVOKER_SA"
+pubsub_agent_signs_for "$INVOKER_SA" "$pubsub_agent"
 # Ack deadline 30 s: above our slowest answer (a Datastore deadline of 5 s). Retries back off
 # from 10 s to 10 min; after 5 attempts a message goes to the dead-letter topic.
 ensure "subscription $SUBSCRIPTION" gcloud pubsub subscriptions describe "$SUBSCRIPTION" -- \

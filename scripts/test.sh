@@ -19,14 +19,7 @@ if ((${#missing[@]})); then
 fi
 
 host=127.0.0.1:$(free_port)
-# shellcheck disable=SC2046  # the command is a list of words
-if ((DRY_RUN)); then
-  run $(firestore_emulator_command "$host")
-else
-  mkdir -p "$LOCAL_DIR/logs"
-  trap stop_tracked EXIT
-  start_tracked "$LOCAL_DIR/logs/test-datastore-emulator.log" $(firestore_emulator_command "$host")
-fi
+start_datastore_emulator "$host" test-datastore-emulator
 # Compile while the emulator starts.
 run cargo test --workspace --locked --no-run
 ((DRY_RUN)) || wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"

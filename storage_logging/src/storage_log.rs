@@ -28,15 +28,14 @@ pub async fn record(
     key: Option<&str>,
     mut object: Map<String, Value>,
 ) -> Result<Map<String, Value>, DatastoreError> {
-    let key_name = key;
     let timestamp = value::now();
     let mut properties: Properties = value::properties_from_json(&object)
         .map_err(|e| DatastoreError::Rejected(format!("message.data cannot be stored: {e}.")))?;
     properties.insert("timestamp".into(), value::timestamp(timestamp));
-    match datastore.insert(KIND, key_name, properties).await {
+    let logged = common::telemetry::loggable(key.unwrap_or("(none)"));
+    match datastore.insert(KIND, key, properties).await {
         Ok(_) => {
-            let id = key_name.map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
-            log::info!(key = id.as_str(); "stored notification {id}");
+            log::info!(key = logged.as_str(); "stored notification {logged}");
             object.insert(
                 "timestamp".into(),
                 Value::String(value::http_date(timestamp)),
@@ -44,10 +43,8 @@ pub async fn record(
             Ok(object)
         }
         Err(DatastoreError::AlreadyExists) => {
-            let name = key_name.unwrap_or_default();
-            let logged = common::telemetry::loggable(name);
             log::info!(key = logged.as_str(); "notification {logged} was stored before: answering what was stored");
-            match datastore.lookup(KIND, name).await? {
+            match datastore.lookup(KIND, key.unwrap_or_default()).await? {
                 Some(stored) => Ok(value::properties_to_json(&stored.properties)),
                 // Purged between the insert and the lookup: it was stored once, as promised.
                 None => {

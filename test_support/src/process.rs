@@ -50,6 +50,21 @@ impl ServiceProcess {
         process
     }
 
+    /// Starts `binary` on the shared Datastore emulator, in a namespace of its own.
+    pub fn start_on_datastore(binary: &str) -> Self {
+        let host = crate::shared_datastore_host();
+        let namespace = crate::unique_namespace("process");
+        Self::start(
+            binary,
+            &[
+                ("RUST_LOG", "warn,common=info"),
+                ("DATASTORE_EMULATOR_HOST", host.as_str()),
+                ("DATASTORE_PROJECT_ID", crate::PROJECT),
+                ("DATASTORE_NAMESPACE", namespace.as_str()),
+            ],
+        )
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -147,31 +147,28 @@ pub fn assert_slow_clients_do_not_delay_others(
     );
 }
 
-/// One worst-case request: the largest, widest or deepest body a route accepts.
-pub struct WorstBody {
-    pub what: &'static str,
-    pub path: &'static str,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-}
-
-/// Cloud Run's box: `--concurrency=80`. Sends `rounds` waves of 80 requests at once, the bodies
-/// taken in turn, to a fresh instance of the service each time `fresh` starts one; every answer
-/// must be a 200 or a 4xx with a JSON body, none missing, the process still running. Returns the
-/// process's peak resident memory in MiB.
-pub fn worst_bodies_at_once(service: &ServiceProcess, bodies: &[WorstBody], rounds: usize) -> u64 {
+/// Cloud Run's box: `--concurrency=80`. Sends `rounds` waves of 80 `POST path` requests at once,
+/// the `bodies` (what each is, and its bytes: the largest, widest or deepest the route accepts)
+/// taken in turn; every answer must be a 200 or a 4xx with a JSON body, none missing, the process
+/// still running. Prints the answers and the peak (`scripts/bench-memory.sh` reads those lines) and
+/// returns the process's peak resident memory in MiB.
+pub fn worst_bodies_at_once(
+    service: &ServiceProcess,
+    path: &str,
+    content_type: &str,
+    bodies: &[(&str, Vec<u8>)],
+    rounds: usize,
+) -> u64 {
     const CONCURRENCY: usize = 80;
     let bodies: std::sync::Arc<Vec<(String, Vec<u8>)>> = std::sync::Arc::new(
         bodies
             .iter()
-            .map(|b| {
+            .map(|(what, body)| {
                 let head = format!(
-                    "POST {} HTTP/1.1\r\nHost: test\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    b.path,
-                    b.content_type,
-                    b.body.len()
+                    "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
                 );
-                (b.what.to_owned(), [head.into_bytes(), b.body.clone()].concat())
+                ((*what).to_owned(), [head.into_bytes(), body.clone()].concat())
             })
             .collect(),
     );
@@ -228,8 +225,10 @@ pub fn worst_bodies_at_once(service: &ServiceProcess, bodies: &[WorstBody], roun
         std::fs::metadata(format!("/proc/{}", service.pid())).is_ok(),
         "the service is still running"
     );
+    let peak = peak_rss_kib(service.pid()) / 1024;
     eprintln!("answers: {statuses:?}");
-    peak_rss_kib(service.pid()) / 1024
+    eprintln!("peak RSS POST {path}: {peak} MiB");
+    peak
 }
 
 /// `{"name": "worst", FIELD: "xxx…"}`, exactly `size` bytes (FIELD `name`: only the name).

@@ -3,11 +3,10 @@
 use std::time::Duration;
 
 use common::datastore::value;
+use test_support::ServiceProcess;
 use test_support::resilience::{
-    WorstBody, assert_huge_bodies_refused, deepest_json, json_of_size, widest_json,
-    worst_bodies_at_once,
+    assert_huge_bodies_refused, deepest_json, json_of_size, widest_json, worst_bodies_at_once,
 };
-use test_support::{PROJECT, ServiceProcess, shared_datastore_host, unique_namespace};
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
@@ -25,23 +24,7 @@ const PEAK_RSS_MIB: u64 = 128;
 
 /// 80 requests at once, each as large, wide or deep as a body may be, on a Datastore of its own.
 fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
-    let host = shared_datastore_host();
-    let namespace = unique_namespace("worst");
-    let service = ServiceProcess::start(
-        env!("CARGO_BIN_EXE_message_board"),
-        &[
-            ("RUST_LOG", "warn,common=info"),
-            ("DATASTORE_EMULATOR_HOST", host.as_str()),
-            ("DATASTORE_PROJECT_ID", PROJECT),
-            ("DATASTORE_NAMESPACE", namespace.as_str()),
-        ],
-    );
-    let worst = |what, body| WorstBody {
-        what,
-        path,
-        content_type: "application/json",
-        body,
-    };
+    let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
     // The largest message Datastore takes in one entity, and the widest and deepest bodies with
     // a message, so that stores store.
     let with_message = |body: Vec<u8>| {
@@ -53,13 +36,11 @@ fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
         _ => common::configuration::DEFAULT_BODY_LIMIT,
     };
     let bodies = [
-        worst("the largest body", json_of_size(largest_field, largest)),
-        worst("the widest body", with_message(widest_json())),
-        worst("the deepest body", with_message(deepest_json())),
+        ("the largest body", json_of_size(largest_field, largest)),
+        ("the widest body", with_message(widest_json())),
+        ("the deepest body", with_message(deepest_json())),
     ];
-    let peak = worst_bodies_at_once(&service, &bodies, 3);
-    eprintln!("peak RSS POST {path}: {peak} MiB");
-    peak
+    worst_bodies_at_once(&service, path, "application/json", &bodies, 3)
 }
 
 #[test]

@@ -15,10 +15,7 @@ pub async fn events(
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
     let event = CloudEvent::parse(request.headers(), &body.0).map_err(|malformed| {
-        let id = malformed
-            .id
-            .as_deref()
-            .map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
+        let id = common::telemetry::loggable(malformed.id.as_deref().unwrap_or("(none)"));
         log::error!(eventId = id.as_str(); "malformed CloudEvent {id}: {}", malformed.reason);
         ApiError::BadRequest(malformed.reason)
     })?;

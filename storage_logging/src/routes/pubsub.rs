@@ -14,10 +14,7 @@ pub async fn pubsub(
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
     let delivery = Delivery::parse(&body.0).map_err(|undeliverable| {
-        let id = undeliverable
-            .message_id
-            .as_deref()
-            .map_or_else(|| "(none)".to_owned(), common::telemetry::loggable);
+        let id = common::telemetry::loggable(undeliverable.message_id.as_deref().unwrap_or("(none)"));
         log::error!(messageId = id.as_str(); "undeliverable push message {id}: {}", undeliverable.reason);
         ApiError::BadRequest(undeliverable.reason)
     })?;

@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use storage_logging::routes::NOTIFICATION_BODY_LIMIT;
+use test_support::ServiceProcess;
 use test_support::resilience::{
-    WorstBody, assert_huge_bodies_refused, deepest_json, deepest_json_of, widest_json_of,
-    worst_bodies_at_once,
+    assert_huge_bodies_refused, deepest_json, deepest_json_of, widest_json_of, worst_bodies_at_once,
 };
-use test_support::{PROJECT, ServiceProcess, shared_datastore_host, unique_namespace};
 
 use crate::helpers::{base64_text, envelope};
 
@@ -30,18 +29,8 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
 /// The README's bound (Reliability) on the peak memory under 80 worst-case requests at once.
 const PEAK_RSS_MIB: u64 = 96;
 
-fn start_on_datastore() -> ServiceProcess {
-    let host = shared_datastore_host();
-    let namespace = unique_namespace("worst");
-    ServiceProcess::start(
-        env!("CARGO_BIN_EXE_storage_logging"),
-        &[
-            ("RUST_LOG", "warn,common=info"),
-            ("DATASTORE_EMULATOR_HOST", host.as_str()),
-            ("DATASTORE_PROJECT_ID", PROJECT),
-            ("DATASTORE_NAMESPACE", namespace.as_str()),
-        ],
-    )
+fn service() -> ServiceProcess {
+    ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_storage_logging"))
 }
 
 /// `body` grown to the route's limit with a string field `pad` (attributes of a push, an
@@ -71,14 +60,8 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
     let _heavy = test_support::heavy_test_blocking();
     let pad_attributes =
         |push: &mut Value, pad: String| push["message"]["attributes"]["pad"] = json!(pad);
-    let worst = |what, body| WorstBody {
-        what,
-        path: "/api/v1/pubsub",
-        content_type: "application/json",
-        body,
-    };
     let bodies = [
-        worst(
+        (
             "the widest data, padded to the limit",
             padded(
                 push_of(
@@ -88,13 +71,12 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
                 pad_attributes,
             ),
         ),
-        worst(
+        (
             "the deepest data, padded to the limit",
             padded(push_of("deep", &deepest_json()), pad_attributes),
         ),
     ];
-    let peak = worst_bodies_at_once(&start_on_datastore(), &bodies, 3);
-    eprintln!("peak RSS POST /api/v1/pubsub: {peak} MiB");
+    let peak = worst_bodies_at_once(&service(), "/api/v1/pubsub", "application/json", &bodies, 3);
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
 
@@ -102,14 +84,8 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
 fn eighty_worst_case_events_at_once_stay_small() {
     let _heavy = test_support::heavy_test_blocking();
     let pad_extension = |event: &mut Value, pad: String| event["padding"] = json!(pad);
-    let worst = |what, body| WorstBody {
-        what,
-        path: "/api/v1/events",
-        content_type: "application/cloudevents+json",
-        body,
-    };
     let bodies = [
-        worst(
+        (
             "the widest data, padded to the limit",
             padded(
                 event_of(
@@ -119,7 +95,7 @@ fn eighty_worst_case_events_at_once_stay_small() {
                 pad_extension,
             ),
         ),
-        worst(
+        (
             "the deepest data, padded to the limit",
             padded(
                 event_of(
@@ -130,7 +106,12 @@ fn eighty_worst_case_events_at_once_stay_small() {
             ),
         ),
     ];
-    let peak = worst_bodies_at_once(&start_on_datastore(), &bodies, 3);
-    eprintln!("peak RSS POST /api/v1/events: {peak} MiB");
+    let peak = worst_bodies_at_once(
+        &service(),
+        "/api/v1/events",
+        "application/cloudevents+json",
+        &bodies,
+        3,
+    );
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
