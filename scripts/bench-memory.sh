@@ -13,11 +13,11 @@ parse_common_flags "$@"
 host=127.0.0.1:$(free_port)
 start_datastore_emulator "$host" bench-memory-datastore
 ((DRY_RUN)) || wait_http "http://$host/" 60 || die "the emulator did not start"
+tests=(env DATASTORE_EMULATOR_HOST="$host" cargo test --locked "${REST_ARGS[@]}" -p hello_world
+  -p message_board -p storage_logging --test api -- eighty_worst_case --nocapture --test-threads=1)
+if ((DRY_RUN)); then run "${tests[@]}"; exit 0; fi
 output=$LOCAL_DIR/logs/bench-memory.txt
-run env DATASTORE_EMULATOR_HOST="$host" cargo test --locked "${REST_ARGS[@]}" -p hello_world \
-  -p message_board -p storage_logging --test api -- eighty_worst_case --nocapture --test-threads=1 \
-  > "$output" 2>&1 || { cat "$output"; die "a worst-case test failed"; }
-((DRY_RUN)) && exit 0
+"${tests[@]}" > "$output" 2>&1 || { cat "$output"; die "a worst-case test failed"; }
 echo "| route | peak RSS (MiB) | answers |"
 echo "|---|---|---|"
 paste -d' ' <(grep -o 'answers: .*' "$output") <(grep '^peak RSS' "$output") |
