@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Step 5: calls every endpoint of the three deployed services with your identity token and checks
-# each answer. Exits non-zero on the first wrong one.
+# each answer, then uploads PIPELINE_CHECK_COUNT objects to the bucket and checks that each became
+# exactly one StorageLog (tools/pipeline-check). Exits non-zero if any check failed.
 # Usage: PROJECT_ID=my-project scripts/05-smoke.sh [--dry-run]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -35,4 +36,15 @@ check "board retrieve" '"message":"smoke test"' POST "$board/api/v1/retrieve" "{
 check "storage GET /" 'Storage logging service. ' GET "$storage/"
 check "storage pubsub, not an upload" 'This is not a file upload event.' POST "$storage/api/v1/pubsub" "$not_upload"
 check "storage purge" '"message":"succeeded."' GET "$storage/api/v1/purge"
+# The pipeline check, against the project whatever emulators this shell was pointed at; built on
+# first use (the dev profile builds in half the release time and checks as well).
+cargo --version > /dev/null 2>&1 || run rustup default stable
+if run env -u PUBSUB_EMULATOR_HOST -u DATASTORE_EMULATOR_HOST -u STORAGE_EMULATOR_HOST \
+  cargo run --quiet --locked -p tools --bin pipeline-check -- \
+  --bucket "$BUCKET" --project "$PROJECT_ID" --count "$PIPELINE_CHECK_COUNT"; then
+  ((DRY_RUN)) || log "ok: pipeline check"
+else
+  log "FAILED: pipeline check"
+  failures=$((failures + 1))
+fi
 ((failures == 0)) || die "$failures smoke checks failed"

@@ -34,6 +34,8 @@ DATASTORE_API=${DATASTORE_API:-https://datastore.googleapis.com}
 # Waits: the index to be READY, a sample upload's StorageLog; IAM and first-use retries.
 INDEX_WAIT_SECONDS=${INDEX_WAIT_SECONDS:-1200}
 LOG_WAIT_SECONDS=${LOG_WAIT_SECONDS:-150}
+# Step 5's pipeline check: uploads to the bucket, each of which must become one StorageLog.
+PIPELINE_CHECK_COUNT=${PIPELINE_CHECK_COUNT:-10}
 # IAM knows a new service account after 60 s or more: 8 attempts 10 s apart.
 RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-8}
 RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
@@ -52,6 +54,12 @@ LOCAL_PUBSUB_HOST=${LOCAL_PUBSUB_HOST:-127.0.0.1:8485}
 LOCAL_GCS_PORT=${LOCAL_GCS_PORT:-4443}
 LOCAL_BUCKET=${LOCAL_BUCKET:-gs://local-storage-logging}
 PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}
+# The local push subscription has no retry policy: the Pub/Sub emulator then redelivers about
+# every second (with one it was seen to stop redelivering). Step 3's 5 attempts, 10 to 600 s
+# apart, ride out minutes of outage in the cloud; here 5 would send a message to the dead-letter
+# topic after 5 s of Datastore outage (the emulator-restart test lost 18 of 75 so), 100 after
+# about 100 s. The tests' subscriptions use the same number (test_support/src/pubsub.rs).
+LOCAL_MAX_DELIVERY_ATTEMPTS=${LOCAL_MAX_DELIVERY_ATTEMPTS:-100}
 
 # --- benchmarks (scripts/bench-*.sh)
 BENCH_DIR=${BENCH_DIR:-$REPO_ROOT/../shared/bench}

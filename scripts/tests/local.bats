@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The README's run command end to end: up → hello, store and retrieve → `gcloud storage cp` of a
 # file → exactly one StorageLog → the purge loop removes it (short retention) → the printed
-# CloudEvent example stores one → down leaves no process and no port open.
+# CloudEvent example stores one → the printed pipeline check passes → down leaves no process and no port open.
 
 setup_file() {
   export PURGE_RETENTION_SECONDS=3 PURGE_EVERY_SECONDS=2
@@ -53,6 +53,16 @@ storage_logs() {
   run bash "$BATS_TEST_TMPDIR/event.sh"
   [[ $output == *'"name":"event.txt"'* ]]
   [[ $(storage_logs) == *'"event.txt"'* ]]
+}
+
+@test "the pipeline check it prints stores each of 100 uploads exactly once" {
+  sed -n '/The whole pipeline checked/,/pipeline-check/p' "$BATS_FILE_TMPDIR/up.log" | tail -n +2 | sed '$ s/$/ --json/' > "$BATS_TEST_TMPDIR/check.sh"
+  grep -q 'pipeline-check -- --bucket' "$BATS_TEST_TMPDIR/check.sh"
+  cd "$repo"
+  run bash "$BATS_TEST_TMPDIR/check.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -c '[.sent, .stored_once, .lost, .stored_more_than_once]' <<< "${lines[-1]}")" = '[100,100,0,0]' ]
 }
 
 @test "down stops everything: no process, no port" {

@@ -10,7 +10,7 @@ pub mod load;
 pub mod openapi;
 mod process;
 mod proxy;
-mod pubsub_rest;
+mod pubsub;
 pub mod resilience;
 
 pub use datastore_rest::DatastoreRest;
@@ -18,7 +18,7 @@ pub use emulator::{Emulator, EmulatorKind};
 pub use http::{ServiceClient, is_http_date, read};
 pub use process::ServiceProcess;
 pub use proxy::CutProxy;
-pub use pubsub_rest::PubSubRest;
+pub use pubsub::PubSub;
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use test_support::{CutProxy, Emulator, EmulatorKind, PubSubRest, shared_datastore_host};
+use test_support::{CutProxy, Emulator, EmulatorKind, PubSub, shared_datastore_host};
 
 use crate::helpers::{
-    Options, TestApp, attributes, base64, envelope, object_metadata, spawn_app, spawn_app_with,
+    Options, TestApp, attributes, envelope, object_metadata, spawn_app, spawn_app_with,
 };
 
-async fn subscribe(pubsub: &PubSubRest, app: &TestApp) {
+async fn subscribe(pubsub: &PubSub, app: &TestApp) {
     pubsub.create_topic("storage-events").await;
     let endpoint = format!("http://127.0.0.1:{}/api/v1/pubsub", app.port);
     pubsub
@@ -20,10 +20,19 @@ async fn subscribe(pubsub: &PubSubRest, app: &TestApp) {
         .await;
 }
 
-async fn publish_upload(pubsub: &PubSubRest, name: &str) -> String {
-    let data = base64(&object_metadata(name));
+async fn publish_upload(pubsub: &PubSub, name: &str) -> String {
+    let attributes = attributes("OBJECT_FINALIZE", name)
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
     pubsub
-        .publish("storage-events", &data, attributes("OBJECT_FINALIZE", name))
+        .publish(
+            "storage-events",
+            object_metadata(name).to_string(),
+            attributes,
+        )
         .await
 }
 
@@ -47,9 +56,9 @@ async fn stored_ids(app: &TestApp, expected: usize, limit: Duration) -> Vec<Stri
 }
 
 /// The Pub/Sub emulator pushing to a service on Datastore at `datastore_host` (1 s deadline).
-async fn pushing_to_app_on(datastore_host: String) -> (Emulator, PubSubRest, TestApp) {
+async fn pushing_to_app_on(datastore_host: String) -> (Emulator, PubSub, TestApp) {
     let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
-    let pubsub = PubSubRest::new(&pubsub_emulator.host());
+    let pubsub = PubSub::new(&pubsub_emulator.host()).await;
     let app = spawn_app_with(Options {
         datastore_host,
         deadline: Duration::from_millis(1000),
@@ -79,7 +88,7 @@ async fn assert_stored_exactly_once(app: &TestApp, published: &BTreeSet<String>,
 async fn a_published_notification_becomes_exactly_one_storage_log() {
     let _heavy = test_support::heavy_test().await;
     let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
-    let pubsub = PubSubRest::new(&pubsub_emulator.host());
+    let pubsub = PubSub::new(&pubsub_emulator.host()).await;
     let app = spawn_app().await;
     subscribe(&pubsub, &app).await;
     let id = publish_upload(&pubsub, "uploads/report.pdf").await;
