@@ -31,7 +31,7 @@ for base in base-nossl+libgcc cc; do
   rm -rf "$root" && mkdir -p "$root"
   for package in ${bases[$base]}; do dpkg-deb -x "$work"/debs/"${package}"_*.deb "$root"; done
   rm -rf "$root"/usr/share/{doc,man,info,lintian}
-  for service in hello_world message_board storage_logging; do
+  for service in "${SERVICE_CRATES[@]}"; do
     cp "target/release/$service" "$root/service"
     size=$(du -sb "$root" | cut -f1)
     gzipped=$(tar -C "$root" -cf - . | gzip -6 | wc -c)

@@ -20,10 +20,16 @@ for path in "${sources[@]}"; do
   grep -qxF "!$path" .dockerignore || die "$dockerfile copies $path, which .dockerignore leaves out"
 done
 log "all ${#sources[@]} paths $dockerfile copies exist and pass .dockerignore"
+# cargo resolves the whole workspace even for one package: every member's manifest must be there.
+while read -r manifest; do
+  manifest=${manifest#"$PWD/"}
+  [[ $manifest == Cargo.toml || " ${sources[*]} " == *" $manifest "* ]] || die "$dockerfile does not copy $manifest, which cargo needs to resolve the workspace"
+done < <(cargo metadata --no-deps --format-version 1 --locked | jq -r '.packages[].manifest_path')
+log "it copies the manifest of every workspace member"
 
 build=$(grep -o 'cargo build [^&\\]*' "$dockerfile" | sort -u)
 [[ $(wc -l <<< "$build") == 1 ]] || die "expected one cargo build command in $dockerfile, found: $build"
-for SERVICE in hello_world message_board storage_logging; do
+for SERVICE in "${SERVICE_CRATES[@]}"; do
   read -ra command <<< "${build//\"\$SERVICE\"/$SERVICE}"
   run "${command[@]}"
   ((DRY_RUN)) || [[ -x target/release/$SERVICE ]] || die "no target/release/$SERVICE after the build"
@@ -36,7 +42,7 @@ while read -r library; do
   provided+=("$(basename "$library")")
 done < <(awk '/^COPY --from=builder/ && $3 ~ /\.so/ { print $3 }' "$dockerfile")
 ((DRY_RUN)) && exit 0
-for SERVICE in hello_world message_board storage_logging; do
+for SERVICE in "${SERVICE_CRATES[@]}"; do
   while read -r needed; do
     [[ " ${provided[*]} " == *" $needed "* ]] || die "$SERVICE needs $needed, which the runtime image lacks"
   done < <(readelf -d "target/release/$SERVICE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')

@@ -2,6 +2,9 @@
 # The one place for names and values used by the scripts. Every value can be overridden from the
 # environment. Sourced, never run.
 
+# --- The workspace: its service crates, one container image each (infra/Dockerfile builds one).
+read -ra SERVICE_CRATES <<< "${SERVICE_CRATES:-hello_world message_board storage_logging}"
+
 # --- Google Cloud (the hands-on steps, scripts/0*.sh)
 PROJECT_ID=${PROJECT_ID:-${GOOGLE_CLOUD_PROJECT:-}}
 REGION=${REGION:-us-central1}

@@ -68,7 +68,7 @@ up() {
   install_fake_gcs_server
   # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code).
   local crate
-  for crate in hello_world message_board storage_logging; do
+  for crate in "${SERVICE_CRATES[@]}"; do
     run cargo build --release --locked -p "$crate"
   done
   if ((!DRY_RUN)); then
