@@ -93,6 +93,10 @@ async fn check(args: &Args) -> Result<Report, CheckError> {
 
     let mut settings = DatastoreSettings::read(&Env::process())
         .map_err(|e| CheckError(format!("Datastore settings: {e}")))?;
+    // Reading back a large run takes many pages; each read gets a minute unless told otherwise.
+    if std::env::var_os("DATASTORE_TIMEOUT_MS").is_none() {
+        settings.deadline = Duration::from_secs(60);
+    }
     if args.project.is_some() {
         settings.project_id.clone_from(&args.project);
     }

@@ -18,8 +18,13 @@ use super::{CheckError, Plan};
 /// The kind the storage logging service writes (its DESIGN contract, unchanged from the original).
 const KIND: &str = "StorageLog";
 
-/// How often to read while waiting.
+/// How often to read while waiting, at most: a read of thousands of entities loads the Datastore
+/// the pipeline writes to, so the pause is also at least twice the last read's time.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Entities per page: 1,000 of the service's entities are about 1 MB, well inside gRPC's 4 MiB
+/// answer limit (10,000 in one answer were 8 MB, refused).
+const PAGE_SIZE: i32 = 1000;
 
 /// One `StorageLog` of the run: its key, the object it names and when the service stored it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +65,10 @@ pub async fn until_all_stored(
     let mut settled_at: Option<Instant> = None;
     let mut seen = BTreeMap::new();
     loop {
+        let started = Instant::now();
         let read = stored(datastore, &prefix).await;
         let now = Instant::now();
+        let pause = POLL_INTERVAL.max((now - started) * 2);
         match read {
             Ok(found) => {
                 seen.extend(found.into_iter().map(|log| (log.key.clone(), log)));
@@ -84,7 +91,7 @@ pub async fn until_all_stored(
             }
             Err(_) => {}
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -104,6 +111,7 @@ fn names_starting_with(prefix: &str) -> Query {
                 ],
             })),
         }),
+        limit: Some(PAGE_SIZE),
         ..Query::default()
     }
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the storage logging pipeline at rising publish rates, through the Pub/Sub
+# emulator's real push, our storage_logging and the Python original (../shared/reference, under
+# gunicorn as its Dockerfile runs it) side by side on the same emulators, one at a time, loopback
+# only. Each run is tools/pipeline-check --via publish: RATE messages/s for BENCH_SECONDS, then
+# reads the StorageLogs back for BENCH_SETTLE_SECONDS more (past the 30 s ack deadline, so that a
+# redelivery stored again shows). Prints a table and the highest rate each held without a loss.
+# Usage: scripts/bench-pipeline.sh [--dry-run] [RATE...]   (default: 50 200 500 1000)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,8s/^# //p' "$0"; }
+parse_common_flags "$@"
+rates=("${REST_ARGS[@]}")
+((${#rates[@]})) || rates=(50 200 500 1000)
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_SETTLE_SECONDS=${BENCH_SETTLE_SECONDS:-35}
+original=$BENCH_DIR/../reference/microservices/storage_logging
+venv=$LOCAL_DIR/venv-original
+logs=$LOCAL_DIR/logs
+
+[[ -f $original/main.py ]] || die "no Python original at $original"
+if [[ ! -x $venv/bin/gunicorn ]]; then
+  run python3 -m venv "$venv"
+  run "$venv/bin/pip" install --quiet --disable-pip-version-check flask gunicorn google-cloud-datastore
+fi
+# One build each: together, cargo would build storage_logging with the features tools asks for.
+run cargo build --release --locked -p storage_logging
+run cargo build --release --locked -p tools
+
+datastore=127.0.0.1:$(free_port)
+pubsub=127.0.0.1:$(free_port)
+ours=$(free_port)
+theirs=$(free_port)
+start_datastore_emulator "$datastore" bench-pipeline-datastore
+service_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_PROJECT_ID="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$datastore")
+if ((DRY_RUN)); then
+  run gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
+  run env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging
+  run env "${service_env[@]}" PORT="$theirs" "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs" --workers 1 --threads 8 --timeout 0 main:app
+else
+  mkdir -p "$logs"
+  start_tracked "$logs/bench-pipeline-pubsub.log" gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
+  start_tracked "$logs/bench-pipeline-ours.log" env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging
+  start_tracked "$logs/bench-pipeline-original.log" env "${service_env[@]}" PORT="$theirs" \
+    "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs" --workers 1 --threads 8 --timeout 0 main:app
+  for url in "http://$datastore/" "http://$pubsub/" "http://127.0.0.1:$ours/" "http://127.0.0.1:$theirs/"; do
+    wait_http "$url" 60 || die "$url did not answer; see $logs"
+  done
+fi
+
+# One topic and push subscription per implementation, as scripts/local.sh makes them.
+read -ra gcloud_env <<< "CLOUDSDK_CORE_PROJECT=$LOCAL_PROJECT CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB=http://$pubsub/"
+declare -A port=([ours]=$ours [original]=$theirs)
+for impl in ours original; do
+  run env "${gcloud_env[@]}" gcloud pubsub topics create "bench-$impl" "bench-$impl-dead-letter" --quiet
+  run env "${gcloud_env[@]}" gcloud pubsub subscriptions create "bench-$impl-push" --topic="bench-$impl" \
+    --push-endpoint="http://127.0.0.1:${port[$impl]}/api/v1/pubsub" --ack-deadline=30 \
+    --dead-letter-topic="bench-$impl-dead-letter" --max-delivery-attempts="$LOCAL_MAX_DELIVERY_ATTEMPTS" --quiet
+done
+
+client_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$datastore" PUBSUB_EMULATOR_HOST="$pubsub")
+results=$logs/bench-pipeline.jsonl
+((DRY_RUN)) || : > "$results"
+# Warm-up, not counted: the emulators' JIT and connections (the first run was seen 5x slower at p95).
+for impl in ours original; do
+  run env "${client_env[@]}" target/release/pipeline-check --via publish --topic "bench-$impl" \
+    --bucket bench-bucket --rate 100 --count 300 --settle 0 > /dev/null || true
+done
+for rate in "${rates[@]}"; do
+  for impl in ours original; do
+    check=(env "${client_env[@]}" target/release/pipeline-check --via publish --topic "bench-$impl"
+      --bucket bench-bucket --rate "$rate" --count $((rate * BENCH_SECONDS))
+      --deadline 120 --settle "$BENCH_SETTLE_SECONDS" --json)
+    if ((DRY_RUN)); then run "${check[@]}"; continue; fi
+    log "$impl at $rate/s"
+    # Exit 1 is a loss or a duplicate, 2 a run that could not finish: results, both.
+    answer=$("${check[@]}" 2>&1) || true
+    jq -c --arg impl "$impl" --argjson rate "$rate" '. + {impl: $impl, rate: $rate}' <<< "$answer" 2> /dev/null >> "$results" ||
+      jq -cn --arg impl "$impl" --argjson rate "$rate" --arg error "$answer" '{impl: $impl, rate: $rate, error: $error}' >> "$results"
+  done
+done
+((DRY_RUN)) && exit 0
+
+echo "| service | rate/s | achieved/s | sent | stored once | lost | stored twice or more | extra entities | p50 ms | p99 ms | max ms |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+jq -r 'if .error then "| \(.impl) | \(.rate) | \(.error) |" else [.impl, .rate, (.achieved_rate | floor), .sent, .stored_once, .lost, .stored_more_than_once,
+  .extra_entities, (.latency_ms.p50 // "-" | if type == "number" then floor else . end),
+  (.latency_ms.p99 // "-" | if type == "number" then floor else . end),
+  (.latency_ms.max // "-" | if type == "number" then floor else . end)] | "| " + (map(tostring) | join(" | ")) + " |" end' "$results"
+echo
+# The highest rate below the first that lost or duplicated a message.
+for impl in ours original; do
+  held=$(jq -rs --arg impl "$impl" '[.[] | select(.impl == $impl)] | sort_by(.rate)
+    | reduce .[] as $run ({held: "none", failed: false};
+        if .failed then . elif ($run.error == null and $run.lost == 0 and $run.stored_more_than_once == 0)
+        then .held = "\($run.rate)/s" else .failed = true end) | .held' "$results")
+  echo "$impl: highest rate at which every message was stored exactly once: $held"
+done
