@@ -3,19 +3,19 @@
 //! so that a redelivery never makes a second entity; and the purge of old ones.
 
 use std::fmt::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::datastore::pb::property_filter::Operator;
 use common::datastore::pb::{Key, KindExpression, Projection, PropertyReference, Query};
 use common::datastore::value::{self, Properties};
 use common::datastore::{
-    CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, next_page,
-    property_filter,
+    CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, property_filter,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
 pub const KIND: &str = "StorageLog";
 
@@ -125,62 +125,51 @@ pub async fn purge(
     retention: Duration,
     time_budget: Duration,
 ) -> Result<PurgeReport, DatastoreError> {
-    let started = Instant::now();
+    let deadline = Instant::now() + time_budget;
     let cutoff =
         value::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::TimeDelta::MAX);
-    let query = old_logs_query(cutoff);
+    let mut pages = datastore.pages(old_logs_query(cutoff));
+    let mut page = pages.next().await?;
     let mut deleted = 0;
-    let mut batch = datastore.run_query(query.clone()).await?;
-    loop {
-        let next_query = next_page(&batch, query.limit).map(|cursor| Query {
-            start_cursor: cursor,
-            ..query.clone()
-        });
-        let keys: Vec<Key> = batch
-            .entity_results
-            .drain(..)
-            .filter_map(|result| result.entity.and_then(|entity| entity.key))
+    while let Some(entities) = page {
+        // This page is deleted while the next is fetched; neither goes on past the deadline.
+        let keys = entities
+            .into_iter()
+            .filter_map(|entity| entity.key)
             .collect();
-        let delete_batch = async {
-            let mut count = 0;
-            for group in keys.chunks(MAX_MUTATIONS_PER_COMMIT * CONCURRENT_COMMITS) {
-                if started.elapsed() >= time_budget {
-                    return Ok((count, false));
-                }
-                count += datastore.delete(group.to_vec()).await?;
-            }
-            Ok::<_, DatastoreError>((count, true))
-        };
-        // The next page is fetched within what is left of the budget too.
-        let fetch_next = async {
-            let Some(next_query) = next_query else {
-                return Ok(NextPage::None);
-            };
-            let left = time_budget.saturating_sub(started.elapsed());
-            match tokio::time::timeout(left, datastore.run_query(next_query)).await {
-                Ok(page) => page.map(NextPage::Page),
-                Err(_) => Ok(NextPage::OutOfTime),
-            }
-        };
-        let (deleted_now, next) = tokio::join!(delete_batch, fetch_next);
-        let (count, finished_batch) = deleted_now?;
+        let (deleting, fetching) = tokio::join!(
+            delete_until(datastore, keys, deadline),
+            tokio::time::timeout_at(deadline, pages.next()),
+        );
+        let (count, all_deleted) = deleting?;
         deleted += count;
-        match next? {
-            _ if !finished_batch => return Ok(report(deleted, false, time_budget)),
-            NextPage::OutOfTime => return Ok(report(deleted, false, time_budget)),
-            NextPage::Page(_) if started.elapsed() >= time_budget => {
-                return Ok(report(deleted, false, time_budget));
-            }
-            NextPage::Page(next) => batch = next,
-            NextPage::None => return Ok(report(deleted, true, time_budget)),
+        let Ok(next) = fetching else {
+            return Ok(report(deleted, false, time_budget));
+        };
+        let next = next?;
+        if !all_deleted || (next.is_some() && Instant::now() >= deadline) {
+            return Ok(report(deleted, false, time_budget));
         }
+        page = next;
     }
+    Ok(report(deleted, true, time_budget))
 }
 
-enum NextPage<T> {
-    Page(T),
-    None,
-    OutOfTime,
+/// Deletes `keys` a group of commits at a time, starting no group past `deadline`. Returns how
+/// many it deleted, and whether that was all.
+async fn delete_until(
+    datastore: &Datastore,
+    keys: Vec<Key>,
+    deadline: Instant,
+) -> Result<(usize, bool), DatastoreError> {
+    let mut deleted = 0;
+    for group in keys.chunks(MAX_MUTATIONS_PER_COMMIT * CONCURRENT_COMMITS) {
+        if Instant::now() >= deadline {
+            return Ok((deleted, false));
+        }
+        deleted += datastore.delete(group.to_vec()).await?;
+    }
+    Ok((deleted, true))
 }
 
 fn report(deleted: usize, complete: bool, time_budget: Duration) -> PurgeReport {

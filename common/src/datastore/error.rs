@@ -1,0 +1,84 @@
+//! Datastore's failures as the services need to tell them apart, and the HTTP answer each gets.
+
+use gcloud_sdk::tonic::{Code, Status};
+
+use crate::error::ApiError;
+
+/// Why a Datastore operation failed, as the caller needs to tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatastoreError {
+    /// Down, too slow, or refusing for a reason that a later retry may not have: 503.
+    Unavailable(String),
+    /// Datastore refused what we sent, or would (an entity it cannot hold): the client's
+    /// input, 400 with this text.
+    Rejected(String),
+    /// An insert of a named key that exists.
+    AlreadyExists,
+}
+
+impl std::fmt::Display for DatastoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
+            Self::Rejected(reason) => f.write_str(reason),
+            Self::AlreadyExists => f.write_str("the entity already exists"),
+        }
+    }
+}
+
+impl std::error::Error for DatastoreError {}
+
+impl From<Status> for DatastoreError {
+    fn from(status: Status) -> Self {
+        match status.code() {
+            Code::AlreadyExists => Self::AlreadyExists,
+            Code::InvalidArgument => {
+                // Datastore's own words go to the log; the client gets a plain reason.
+                log::warn!("Datastore refused the entity: {}", status.message());
+                Self::Rejected("Datastore refused the entity.".into())
+            }
+            code => Self::Unavailable(format!("{code:?}: {}", status.message())),
+        }
+    }
+}
+
+impl From<DatastoreError> for ApiError {
+    fn from(error: DatastoreError) -> Self {
+        match error {
+            DatastoreError::Rejected(reason) => ApiError::BadRequest(reason),
+            DatastoreError::Unavailable(_) | DatastoreError::AlreadyExists => {
+                ApiError::Unavailable(error.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_what_the_caller_does() {
+        assert_eq!(
+            DatastoreError::from(Status::already_exists("dup")),
+            DatastoreError::AlreadyExists
+        );
+        assert_eq!(
+            DatastoreError::from(Status::invalid_argument("too long")),
+            DatastoreError::Rejected("Datastore refused the entity.".into()),
+            "Datastore's own words go to the log, not to the client"
+        );
+        assert!(matches!(
+            DatastoreError::from(Status::unavailable("down")),
+            DatastoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            ApiError::from(DatastoreError::Rejected("x".into())),
+            ApiError::BadRequest(_)
+        ));
+        assert!(matches!(
+            ApiError::from(DatastoreError::Unavailable("x".into())),
+            ApiError::Unavailable(_)
+        ));
+    }
+}

@@ -1,0 +1,130 @@
+//! Queries: the answer page by page ([`Pages`], which the purge streams and [`Datastore::query_all`]
+//! collects), and the one kind of filter the services use.
+
+use gcloud_sdk::google::datastore::v1::query_result_batch::MoreResultsType;
+use gcloud_sdk::google::datastore::v1::{Entity, Query, QueryResultBatch};
+
+use super::{Datastore, DatastoreError, pb};
+
+/// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
+/// can work on one page while the next is on its way.
+pub struct Pages<'d> {
+    datastore: &'d Datastore,
+    query: Query,
+    /// Where the next page starts; `None` before the first.
+    cursor: Option<Vec<u8>>,
+    finished: bool,
+}
+
+impl Pages<'_> {
+    /// The next page's entities; `None` after the last page.
+    pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut query = self.query.clone();
+        if let Some(cursor) = self.cursor.take() {
+            query.start_cursor = cursor;
+        }
+        let batch = self.datastore.run_query(query).await?;
+        self.cursor = next_page(&batch, self.query.limit);
+        self.finished = self.cursor.is_none();
+        Ok(Some(
+            batch
+                .entity_results
+                .into_iter()
+                .filter_map(|result| result.entity)
+                .collect(),
+        ))
+    }
+}
+
+impl Datastore {
+    /// The query's answer, page by page.
+    pub fn pages(&self, query: Query) -> Pages<'_> {
+        Pages {
+            datastore: self,
+            query,
+            cursor: None,
+            finished: false,
+        }
+    }
+
+    /// Every entity the query finds, every page of it (Datastore answers in batches of about 300
+    /// on the legacy emulator; one batch is not the answer), all within one deadline.
+    pub async fn query_all(&self, query: Query) -> Result<Vec<Entity>, DatastoreError> {
+        self.within_deadline(async {
+            let mut pages = self.pages(query);
+            let mut entities = Vec::new();
+            while let Some(page) = pages.next().await? {
+                entities.extend(page);
+            }
+            Ok(entities)
+        })
+        .await
+    }
+}
+
+/// `property <op> value`, the one kind of filter the services use.
+pub fn property_filter(
+    property: &str,
+    op: pb::property_filter::Operator,
+    value: pb::Value,
+) -> pb::Filter {
+    pb::Filter {
+        filter_type: Some(pb::filter::FilterType::PropertyFilter(pb::PropertyFilter {
+            property: Some(pb::PropertyReference {
+                name: property.to_owned(),
+            }),
+            op: op as i32,
+            value: Some(value),
+        })),
+    }
+}
+
+/// The cursor of the next page, or `None` when the batch was the last. Works on both emulators
+/// and production (DESIGN.md): go on while `NOT_FINISHED`; stop on an empty page, on
+/// `NO_MORE_RESULTS`, or on any other state with a page smaller than the limit.
+fn next_page(batch: &QueryResultBatch, limit: Option<i32>) -> Option<Vec<u8>> {
+    let count = batch.entity_results.len();
+    if count == 0 || batch.end_cursor.is_empty() {
+        return None;
+    }
+    let go_on = match MoreResultsType::try_from(batch.more_results) {
+        Ok(MoreResultsType::NotFinished) => true,
+        Ok(MoreResultsType::NoMoreResults) => false,
+        _ => limit.is_some_and(|limit| count >= usize::try_from(limit).unwrap_or(usize::MAX)),
+    };
+    go_on.then(|| batch.end_cursor.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gcloud_sdk::google::datastore::v1::EntityResult;
+
+    fn batch(count: usize, more: MoreResultsType) -> QueryResultBatch {
+        QueryResultBatch {
+            entity_results: vec![EntityResult::default(); count],
+            end_cursor: b"cursor".to_vec(),
+            more_results: more as i32,
+            ..QueryResultBatch::default()
+        }
+    }
+
+    #[test]
+    fn paging_follows_both_emulators_stop_rules() {
+        use MoreResultsType::*;
+        // Legacy emulator: 300 per batch, NOT_FINISHED until the end.
+        assert!(next_page(&batch(300, NotFinished), None).is_some());
+        // Firestore emulator and production: NO_MORE_RESULTS at the end, whatever the size.
+        assert!(next_page(&batch(50, NoMoreResults), None).is_none());
+        assert!(next_page(&batch(500, NoMoreResults), Some(500)).is_none());
+        // Legacy emulator with a limit: MORE_RESULTS_AFTER_LIMIT on every full page...
+        assert!(next_page(&batch(500, MoreResultsAfterLimit), Some(500)).is_some());
+        // ...and on the last, smaller one.
+        assert!(next_page(&batch(20, MoreResultsAfterLimit), Some(500)).is_none());
+        assert!(next_page(&batch(0, NotFinished), None).is_none());
+        assert!(next_page(&batch(10, MoreResultsAfterCursor), None).is_none());
+    }
+}
