@@ -5,4 +5,4 @@ mod hello;
 mod helpers;
 mod openapi;
 mod process;
-mod resilience;
+mod serial;
