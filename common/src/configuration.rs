@@ -136,16 +136,20 @@ impl Config {
     }
 
     pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        // Cloud Run sets K_SERVICE; there the logs go to Cloud Logging.
-        let default_format = if env.text("K_SERVICE").is_some() {
-            LogFormat::Json
+        // Cloud Run sets K_SERVICE; there the logs go to Cloud Logging, and the platform's own
+        // request log already has a line per request: ours would be billed a second time.
+        let on_cloud_run = env.text("K_SERVICE").is_some();
+        let (default_format, default_filter) = if on_cloud_run {
+            (LogFormat::Json, "info,access=off")
         } else {
-            LogFormat::Text
+            (LogFormat::Text, "info")
         };
         Ok(Self {
             host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: env.parse_or("PORT", 8080)?,
-            log_filter: env.text("RUST_LOG").unwrap_or_else(|| "info".into()),
+            log_filter: env
+                .text("RUST_LOG")
+                .unwrap_or_else(|| default_filter.into()),
             log_format: env.parse_or("LOG_FORMAT", default_format)?,
             project_id: env.text("GOOGLE_CLOUD_PROJECT"),
             body_limit: usize::try_from(
@@ -182,11 +186,18 @@ mod tests {
     }
 
     #[test]
-    fn cloud_run_defaults_to_json_logs() {
+    fn cloud_run_defaults_to_json_logs_without_access_lines() {
         let config = read(&[("K_SERVICE", "hello-world-service")]).expect("valid");
         assert_eq!(config.log_format, LogFormat::Json);
-        let config = read(&[("K_SERVICE", "x"), ("LOG_FORMAT", "text")]).expect("valid");
+        assert_eq!(config.log_filter, "info,access=off");
+        let config = read(&[
+            ("K_SERVICE", "x"),
+            ("LOG_FORMAT", "text"),
+            ("RUST_LOG", "info"),
+        ])
+        .expect("valid");
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.log_filter, "info");
     }
 
     #[test]
