@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CI cannot run docker here, so this keeps infra/Dockerfile honest: every path it copies from the
-# build context exists and is let through .dockerignore, its own `cargo build` line builds each
-# service, and each binary links only what the runtime image has (glibc from distroless
-# base-nossl, plus the libraries the Dockerfile copies from the builder, which is bookworm like
-# this machine).
+# build context exists and is let through .dockerignore, every workspace member's manifest is among
+# them, its own `cargo build` line builds each service, and each binary links only what the runtime
+# image has (glibc from distroless base-nossl, plus the libraries the Dockerfile stages from the
+# builder's multiarch directory, which is bookworm like this machine).
 # Usage: scripts/check-dockerfile.sh [--dry-run]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -35,12 +35,19 @@ for SERVICE in "${SERVICE_CRATES[@]}"; do
   ((DRY_RUN)) || [[ -x target/release/$SERVICE ]] || die "no target/release/$SERVICE after the build"
 done
 
-# The runtime's libraries: glibc's, and those copied --from=builder (which must exist here).
-provided=(libc.so.6 libm.so.6 ld-linux-x86-64.so.2)
-while read -r library; do
-  [[ -e $library ]] || die "$dockerfile copies $library from the builder; this bookworm machine has none"
-  provided+=("$(basename "$library")")
-done < <(awk '/^COPY --from=builder/ && $3 ~ /\.so/ { print $3 }' "$dockerfile")
+# The runtime's libraries: glibc's, and those the builder stages in /runtime/lib/MULTIARCH (which
+# must exist on this bookworm machine, at the path the Dockerfile copies them from).
+multiarch=$(gcc -print-multiarch)
+provided=(libc.so.6 libm.so.6 "$(basename "$(readelf -l target/release/hello_world 2> /dev/null |
+  sed -n 's/.*interpreter: \(.*\)]/\1/p')")")
+# shellcheck disable=SC2016  # $dir is the Dockerfile's own variable, matched literally
+staged=$(grep -o 'cp "/$dir/[^"]*"' "$dockerfile" | sed 's|cp "/$dir/||; s|"$||')
+[[ -n $staged ]] || die "$dockerfile stages no library for the runtime"
+grep -q '^COPY --from=builder /runtime/ /$' "$dockerfile" || die "$dockerfile does not copy /runtime/ into the runtime image"
+for library in $staged; do
+  [[ -e /lib/$multiarch/$library ]] || die "$dockerfile copies $library from the builder; this bookworm machine has no /lib/$multiarch/$library"
+  provided+=("$library")
+done
 ((DRY_RUN)) && exit 0
 for SERVICE in "${SERVICE_CRATES[@]}"; do
   while read -r needed; do
