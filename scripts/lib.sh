@@ -319,7 +319,7 @@ stop_tracked() {
   STARTED_GROUPS=()
 }
 
-# emulator_gcloud: the environment that points gcloud at the local emulators (DESIGN.md).
+# emulator_gcloud: the environment that points gcloud at the local emulators.
 emulator_gcloud_env() {
   echo CLOUDSDK_CORE_PROJECT="$LOCAL_PROJECT" CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true \
     CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB="http://$LOCAL_PUBSUB_HOST/" \
@@ -357,7 +357,7 @@ start_datastore_emulator() {
   fi
 }
 
-# firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode (DESIGN.md).
+# firestore_emulator_command HOST:PORT: the Firestore emulator in Datastore mode.
 firestore_emulator_command() {
   echo gcloud emulators firestore start --database-mode=datastore-mode "--host-port=$1"
 }

@@ -1,4 +1,4 @@
-//! Configuration from the environment, read once at start-up (DESIGN.md, "Configuration").
+//! Configuration from the environment, read once at start-up (docs/design.md, "Configuration").
 //!
 //! Every service reads [`Config`]; a service with settings of its own reads them with the same
 //! [`Env`] so that a bad value is reported the same way.

@@ -1,5 +1,5 @@
 //! The error contract: every error leaves as `{"message": "..."}` with the status that says whose
-//! fault it is (DESIGN.md, "HTTP contract"). 4xx for the client's mistakes, 503 when a backend is
+//! fault it is (docs/design.md, "Error contract"). 4xx for the client's mistakes, 503 when a backend is
 //! unavailable (so Pub/Sub and clients retry), 500 only for bugs.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Server start-up and graceful shutdown, the same for every service (DESIGN.md, "Shutdown").
+//! Server start-up and graceful shutdown, the same for every service (docs/design.md, "Shutdown").
 
 use std::io;
 use std::net::TcpListener;

@@ -1,4 +1,4 @@
-//! Messages in Datastore, as the original stores them (DESIGN.md, "Datastore model"): kind
+//! Messages in Datastore, as the original stores them (docs/design.md, "Datastore model"): kind
 //! `Message`, `name` (indexed), `message` (never indexed, so messages over 1500 bytes store),
 //! `timestamp` (UTC); key with an id Datastore allocates.
 

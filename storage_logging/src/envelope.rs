@@ -1,4 +1,4 @@
-//! The Pub/Sub push envelope of a Cloud Storage notification (DESIGN.md, "Pub/Sub push"):
+//! The Pub/Sub push envelope of a Cloud Storage notification (docs/design.md, "Exactly once"):
 //! `{"subscription", "message": {"data", "attributes", "messageId" | "message_id", ...}}`.
 //! Pure parsing and decoding; what can never succeed is an [`UndeliverableMessage`].
 

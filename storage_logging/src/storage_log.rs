@@ -1,4 +1,4 @@
-//! `StorageLog` entities (DESIGN.md, "Datastore model"): every top-level field of the object's
+//! `StorageLog` entities (docs/design.md, "Datastore model" and "Exactly once"): every top-level field of the object's
 //! metadata plus `timestamp`, keyed by the Pub/Sub message id (or the CloudEvent's source and id)
 //! so that a redelivery never makes a second entity; and the purge of old ones.
 

@@ -83,7 +83,7 @@ pub fn property_filter(
 }
 
 /// The cursor of the next page, or `None` when the batch was the last. Works on both emulators
-/// and production (DESIGN.md): go on while `NOT_FINISHED`; stop on an empty page, on
+/// and production (docs/design.md, "Datastore model"): go on while `NOT_FINISHED`; stop on an empty page, on
 /// `NO_MORE_RESULTS`, or on any other state with a page smaller than the limit.
 fn next_page(batch: &QueryResultBatch, limit: Option<i32>) -> Option<Vec<u8>> {
     let count = batch.entity_results.len();

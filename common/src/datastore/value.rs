@@ -1,4 +1,4 @@
-//! JSON ↔ Datastore values, both ways, as the original's Python client maps them (DESIGN.md,
+//! JSON ↔ Datastore values, both ways, as the original's Python client maps them (docs/design.md,
 //! "Datastore model"): string, integer, double, boolean, null, object → embedded entity,
 //! array → array; timestamps for the `timestamp` properties.
 

@@ -1,4 +1,4 @@
-//! Logs for Cloud Logging (DESIGN.md, "Logging").
+//! Logs for Cloud Logging (docs/design.md, "Logging").
 //!
 //! `env_logger` does the filtering (`RUST_LOG`) and the writing; we give it two formats: one JSON
 //! object per line on stdout, which Cloud Run's logging agent turns into structured entries, and

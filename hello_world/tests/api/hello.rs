@@ -1,4 +1,4 @@
-//! Every row of the contract (DESIGN.md, "HTTP contract") for hello_world.
+//! Every row of the contract (docs/design.md, "HTTP contract") for hello_world.
 
 use serde_json::{Value, json};
 

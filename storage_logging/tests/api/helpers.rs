@@ -87,7 +87,7 @@ impl TestApp {
     }
 }
 
-/// The JSON API object metadata a finalize notification carries (as DESIGN.md shows).
+/// The JSON API object metadata a finalize notification carries (as Cloud Storage sends it).
 pub fn object_metadata(name: &str) -> Value {
     json!({
         "kind": "storage#object", "id": format!("demo-bucket/{name}/1593600000123456"),

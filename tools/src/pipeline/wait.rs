@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::{CheckError, Plan};
 
-/// The kind the storage logging service writes (its DESIGN contract, unchanged from the original).
+/// The kind the storage logging service writes (docs/design.md, "Datastore model": the original's).
 const KIND: &str = "StorageLog";
 
 /// How often to read while waiting, at most: a read of thousands of entities loads the Datastore
