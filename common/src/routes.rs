@@ -1,4 +1,9 @@
-//! Routes every service has: its root text, and JSON answers for unknown paths and methods.
+//! Routes every service has: its root text, and JSON answers for unknown paths and methods; and
+//! the record of every route registered through them, which the OpenAPI tests compare with the
+//! documents.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, web};
 
@@ -11,6 +16,7 @@ pub fn root(text: &'static str) -> Resource {
             .content_type("text/html; charset=utf-8")
             .body(text)
     };
+    record(&["get", "head"], "/");
     web::resource("/")
         .route(web::get().to(answer))
         .route(web::head().to(answer))
@@ -24,6 +30,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
+    record(&["post"], path);
     only(path, web::post().to(handler), "POST")
 }
 
@@ -34,6 +41,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
+    record(&["get"], path);
     only(path, web::get().to(handler), "GET")
 }
 
@@ -49,6 +57,30 @@ fn allow(methods: &'static str) -> Route {
     web::route().to(move || async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow: methods })
     })
+}
+
+/// Every `(method, path)` registered through [`root`], [`post`] and [`get`] in this process,
+/// methods in lower case as OpenAPI writes them. Each HTTP worker registers the same routes.
+static REGISTERED: Mutex<BTreeSet<(&'static str, String)>> = Mutex::new(BTreeSet::new());
+
+fn record(methods: &[&'static str], path: &str) {
+    let mut registered = REGISTERED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for &method in methods {
+        registered.insert((method, path.to_owned()));
+    }
+}
+
+/// What the routes of this process registered so far (see [`REGISTERED`]).
+pub fn registered() -> BTreeSet<(String, String)> {
+    let registered = REGISTERED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    registered
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), path.clone()))
+        .collect()
 }
 
 /// The app's default service: 404 for any path no route has.

@@ -1,14 +1,15 @@
-//! `openapi/storage_logging.json` and the service cannot drift: the same routes, and every documented
-//! example and error answered as documented (test_support::openapi).
+//! `openapi/storage_logging.json` and the service cannot drift: the same routes (as
+//! `common::routes` records them), and every documented example and error answered as documented
+//! (test_support::openapi).
 
-use test_support::openapi::{Spec, declared_routes};
+use test_support::openapi::Spec;
 
 use crate::helpers::spawn_app;
 
-#[test]
-fn the_description_lists_exactly_the_routes_the_code_declares() {
-    let declared = declared_routes(include_str!("../../src/routes/mod.rs"));
-    assert_eq!(Spec::of("storage_logging").operations(), declared);
+#[actix_web::test]
+async fn the_description_lists_exactly_the_routes_the_service_registers() {
+    let app = spawn_app().await;
+    Spec::of("storage_logging").check_routes(&app.client).await;
 }
 
 #[actix_web::test]
