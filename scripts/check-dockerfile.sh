@@ -25,7 +25,10 @@ while read -r manifest; do
   manifest=${manifest#"$PWD/"}
   [[ $manifest == Cargo.toml || " ${sources[*]} " == *" $manifest "* ]] || die "$dockerfile does not copy $manifest, which cargo needs to resolve the workspace"
 done < <(cargo metadata --no-deps --format-version 1 --locked | jq -r '.packages[].manifest_path')
-log "it copies the manifest of every workspace member"
+for crate in common "${SERVICE_CRATES[@]}"; do
+  [[ " ${sources[*]} " == *" $crate/src "* ]] || die "$dockerfile does not copy $crate/src"
+done
+log "it copies the manifest of every workspace member, and the sources of common and every service"
 
 build=$(grep -o 'cargo build [^&\\]*' "$dockerfile" | sort -u)
 [[ $(wc -l <<< "$build") == 1 ]] || die "expected one cargo build command in $dockerfile, found: $build"
