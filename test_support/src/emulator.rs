@@ -44,6 +44,24 @@ impl Emulator {
         emulator
     }
 
+    /// [`Emulator::start`] on a blocking thread: an async test's runtime, and the service under
+    /// test on it, go on while the emulator starts (a few seconds).
+    pub async fn start_off_runtime(kind: EmulatorKind) -> Self {
+        tokio::task::spawn_blocking(move || Self::start(kind))
+            .await
+            .expect("the emulator start did not panic")
+    }
+
+    /// [`Emulator::restart`] on a blocking thread, as [`Emulator::start_off_runtime`].
+    pub async fn restart_off_runtime(mut self) -> Self {
+        tokio::task::spawn_blocking(move || {
+            self.restart();
+            self
+        })
+        .await
+        .expect("the emulator restart did not panic")
+    }
+
     /// `host:port`, as `DATASTORE_EMULATOR_HOST` and `PUBSUB_EMULATOR_HOST` take it.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)

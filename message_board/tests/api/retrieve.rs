@@ -86,7 +86,7 @@ async fn all_350_messages_come_back_from_the_firestore_emulator() {
 
 #[actix_web::test]
 async fn all_350_messages_come_back_from_the_legacy_emulator_in_300_batches() {
-    let emulator = Emulator::start(EmulatorKind::LegacyDatastore);
+    let emulator = Emulator::start_off_runtime(EmulatorKind::LegacyDatastore).await;
     let app = spawn_app_on(&emulator.host(), Duration::from_secs(5)).await;
     assert_all_returned(&app, 350).await;
 }

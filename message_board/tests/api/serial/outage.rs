@@ -56,21 +56,21 @@ async fn recovers(app: &TestApp) -> Duration {
 #[actix_web::test]
 async fn datastore_down_is_a_503_and_the_service_recovers_without_a_restart() {
     let _heavy = test_support::heavy_test().await;
-    let mut emulator = Emulator::start(EmulatorKind::FirestoreDatastoreMode);
+    let mut emulator = Emulator::start_off_runtime(EmulatorKind::FirestoreDatastoreMode).await;
     let host = emulator.host();
 
     // Started while Datastore is down: the port answers, Datastore calls are 503s.
     emulator.stop();
     let app = spawn_app_on(&host, DEADLINE).await;
     assert_unavailable_within_deadline(&app).await;
-    emulator.restart();
+    emulator = emulator.restart_off_runtime().await;
     recovers(&app).await;
     assert_eq!(app.datastore.entities("Message").await.len(), 1);
 
     // Down again after it had connected, and back.
     emulator.stop();
     assert_unavailable_within_deadline(&app).await;
-    emulator.restart();
+    let _emulator = emulator.restart_off_runtime().await;
     let took = recovers(&app).await;
     assert!(took < Duration::from_secs(5), "recovery took {took:?}");
     // The restarted emulator is empty: the one message is the one stored after recovery.

@@ -57,7 +57,7 @@ async fn stored_ids(app: &TestApp, expected: usize, limit: Duration) -> Vec<Stri
 
 /// The Pub/Sub emulator pushing to a service on Datastore at `datastore_host` (1 s deadline).
 async fn pushing_to_app_on(datastore_host: String) -> (Emulator, PubSub, TestApp) {
-    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
+    let pubsub_emulator = Emulator::start_off_runtime(EmulatorKind::PubSub).await;
     let pubsub = PubSub::new(&pubsub_emulator.host()).await;
     let app = spawn_app_with(Options {
         datastore_host,
@@ -87,7 +87,7 @@ async fn assert_stored_exactly_once(app: &TestApp, published: &BTreeSet<String>,
 #[actix_web::test]
 async fn a_published_notification_becomes_exactly_one_storage_log() {
     let _heavy = test_support::heavy_test().await;
-    let pubsub_emulator = Emulator::start(EmulatorKind::PubSub);
+    let pubsub_emulator = Emulator::start_off_runtime(EmulatorKind::PubSub).await;
     let pubsub = PubSub::new(&pubsub_emulator.host()).await;
     let app = spawn_app().await;
     subscribe(&pubsub, &app).await;
@@ -141,7 +141,7 @@ async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back()
 #[actix_web::test]
 async fn messages_published_throughout_a_datastore_emulator_restart_are_stored_exactly_once() {
     let _heavy = test_support::heavy_test().await;
-    let datastore = Emulator::start(EmulatorKind::LegacyDatastoreOnDisk);
+    let datastore = Emulator::start_off_runtime(EmulatorKind::LegacyDatastoreOnDisk).await;
     let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
     let outage = tokio::task::spawn_blocking(move || {
