@@ -132,18 +132,7 @@ impl fmt::Display for DurationSeconds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::{HeaderName, HeaderValue};
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
-        }
-        map
-    }
+    use crate::telemetry::test_headers as headers;
 
     #[test]
     fn the_client_ip_is_the_hop_googles_front_end_adds() {

@@ -65,6 +65,20 @@ pub(crate) fn escape_controls(text: &str) -> String {
     out
 }
 
+/// Request headers for the tests of the modules above.
+#[cfg(test)]
+fn test_headers(pairs: &[(&'static str, &'static str)]) -> actix_web::http::header::HeaderMap {
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
