@@ -57,6 +57,9 @@ LOCAL_PUBSUB_HOST=${LOCAL_PUBSUB_HOST:-127.0.0.1:8485}
 LOCAL_GCS_PORT=${LOCAL_GCS_PORT:-4443}
 LOCAL_BUCKET=${LOCAL_BUCKET:-gs://local-storage-logging}
 PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}
+# The cargo profile local.sh builds the services with: dev, as the guide's `cargo run` (release
+# adds minutes and a second set of compiled dependencies to Cloud Shell's 5 GB home).
+LOCAL_CARGO_PROFILE=${LOCAL_CARGO_PROFILE:-dev}
 # The local push subscription has no retry policy: the Pub/Sub emulator then redelivers about
 # every second (with one it was seen to stop redelivering). Step 3's 5 attempts, 10 to 600 s
 # apart, ride out minutes of outage in the cloud; here 5 would send a message to the dead-letter

@@ -16,7 +16,9 @@ command=${REST_ARGS[0]:-up}
 
 PID_DIR=$LOCAL_DIR/pids
 LOG_DIR=$LOCAL_DIR/logs
-BIN=target/release
+# The services run as the guide's `cargo run` builds them (the dev profile, LOCAL_CARGO_PROFILE):
+# the build reuses what sections 2 and 5 compiled, where a release build would add a second set.
+BIN=target/$([[ $LOCAL_CARGO_PROFILE == dev ]] && echo debug || echo "$LOCAL_CARGO_PROFILE")
 read -ra GCLOUD_ENV <<< "$(emulator_gcloud_env)"
 
 # start NAME CMD...: starts CMD in a process group of its own, logs to LOG_DIR/NAME.log,
@@ -69,7 +71,7 @@ up() {
   # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code).
   local crate
   for crate in "${SERVICE_CRATES[@]}"; do
-    run cargo build --release --locked -p "$crate"
+    run cargo build --profile "$LOCAL_CARGO_PROFILE" --locked -p "$crate"
   done
   if ((!DRY_RUN)); then
     wait_http "http://$LOCAL_DATASTORE_HOST/" 60 || { down; die "the Datastore emulator did not start; see $LOG_DIR"; }
