@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the guide's local path in a box like Cloud Shell's, an e2-small with 2 GB
 # of memory and a 5 GB persistent home. A 5 GB ext4 image without a root reserve, loop-mounted as
-# $HOME, holds rustup's stable toolchain (copied from this machine), cargo's registry (downloaded
-# by the first build, as on Cloud Shell) and a fresh clone of this repository's HEAD; every command
+# $HOME, holds rustup's stable toolchain (copied from this machine, less what the guide's
+# `--profile minimal` leaves out: rust-docs, rustfmt, clippy), cargo's registry (downloaded by the
+# first build, as on Cloud Shell) and a fresh clone of this repository's HEAD; every command
 # runs in a memory cgroup of 2 GiB on BOX_CPUS CPUs. Runs the guide's commands in its order:
 # section 2 (cargo run -p hello_world, one request), section 5 (the pipeline check's build),
 # section 6 (local.sh up, the pipeline check of 100 uploads it prints, down). Prints per section:
@@ -42,6 +43,7 @@ if ((DRY_RUN)); then
   run mount -o loop "$image" "$home"
   run cp -a "$RUSTUP_SOURCE/toolchains/$TOOLCHAIN" "$home/.rustup/toolchains/"
   run git clone -q "$REPO_ROOT" "$home/serverless-microservices-rust"
+  run rustup component remove --toolchain stable rust-docs rustfmt clippy
   run rustup default stable
   run cargo run -p hello_world
   run cargo build -q --locked -p tools --bin pipeline-check
@@ -113,6 +115,8 @@ section_done() {
   mkdir -p "$BOX_DIR/logs"
 
   section "2 hello_world"
+  # The guide installs the minimal profile; the toolchain here came with the default one.
+  rustup component remove --toolchain stable rust-docs rustfmt clippy 2> /dev/null
   rustup default stable
   setsid cargo run -p hello_world > "$BOX_DIR/logs/hello_world.log" 2>&1 &
   hello=$!
@@ -159,6 +163,9 @@ while IFS='|' read -r name time used; do
 done < "$sections"
 used=$(df -B1M --output=used "$home" | tail -1)
 ((used <= HOME_BUDGET_MIB)) || { log "over budget: \$HOME holds $used MiB (budget $HOME_BUDGET_MIB)"; failed=1; }
+echo
+echo "\$HOME after section 6 (MiB): $(du -sm "$home/.rustup" "$home/.cargo" "$home/serverless-microservices-rust/target" \
+  "$home/serverless-microservices-rust/.local" "$home/.cache" "$home/.config" 2> /dev/null | sed "s|$home/||" | tr '\t\n' ' ')"
 kills=$(oom_kills)
 ((kills == 0)) || { log "$kills process(es) OOM-killed in the box"; failed=1; }
 ((!failed)) || die "the guide's path does not fit the box"
