@@ -11,6 +11,7 @@ require_project
 
 service_account "$HELLO_RUNTIME_SA" "$HELLO_SERVICE runtime"
 build_and_deploy hello_world "$HELLO_SERVICE" "$HELLO_RUNTIME_SA"
+run gcloud artifacts docker images list "$REGION-docker.pkg.dev/$PROJECT_ID/$REPOSITORY"
 url=$(service_url "$HELLO_SERVICE")
 token=$(identity_token)
 call_api "$token" GET "$url/"

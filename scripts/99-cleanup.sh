@@ -4,12 +4,13 @@
 # topics, services, images, service accounts, the index and the image repository. Keeps what existed
 # before a step ran (a topic, bucket, index or role of the same name is someone else's), the
 # Firestore database and its entities, and the enabled APIs. Safe to run again after a failure.
-# Asks first unless --yes.
+# Asks first unless --yes. Fails when it finds no record (it says where it looked); after a cleanup
+# the record stays, empty, so that a second run succeeds with nothing to delete.
 # Usage: PROJECT_ID=my-project scripts/99-cleanup.sh [--dry-run] [--yes]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,8s/^# //p' "$0"; }
+usage() { sed -n '2,10s/^# //p' "$0"; }
 parse_common_flags "$@"
 require_project
 
@@ -64,8 +65,12 @@ delete_notifications() {
 }
 
 record_file=$(created_record)
+# No record at all: the steps ran elsewhere, in Cloud Shell's ephemeral mode, or in a home deleted
+# since. An empty record: an earlier cleanup deleted everything it listed.
+[[ -e $record_file ]] || die "no record of what the hands-on created in $PROJECT_ID: looked for" \
+  "$record_file (STATE_DIR). Delete by hand as handson.md section 7 shows, or delete the project."
 if [[ ! -s $record_file ]]; then
-  log "nothing recorded as created by the hands-on in $PROJECT_ID ($record_file): nothing to delete"
+  log "everything recorded as created by the hands-on in $PROJECT_ID was deleted before: nothing to delete"
   exit 0
 fi
 mapfile -t created < <(tac "$record_file")
@@ -80,6 +85,5 @@ for line in "${created[@]}"; do
   delete_created "${words[@]}"
   ((DRY_RUN)) || forget "$line"
 done
-((DRY_RUN)) || rm -f "$record_file"
 log "kept: the Firestore database and its Message and StorageLog entities, the enabled APIs, and" \
   "anything that existed before the steps ran"

@@ -120,7 +120,10 @@ section_done() {
   rustup default stable
   setsid cargo run -p hello_world > "$BOX_DIR/logs/hello_world.log" 2>&1 &
   hello=$!
-  wait_http http://127.0.0.1:8080/ 1800 || { cat "$BOX_DIR/logs/hello_world.log"; exit 1; }
+  until curl -fsS -o /dev/null http://127.0.0.1:8080/ 2> /dev/null; do
+    kill -0 "$hello" 2> /dev/null || { cat "$BOX_DIR/logs/hello_world.log"; exit 1; }
+    sleep 0.2
+  done
   curl -fsS -X POST -H "Content-Type: application/json" -d '{"name": "Cloud Run"}' \
     http://127.0.0.1:8080/api/v1/hello
   echo
@@ -150,7 +153,11 @@ section_done() {
   section_done "6 pipeline check, down"
 ) &
 failed=0
-wait $! || { log "section $(cat "$section_now") failed (its output is above; logs in $BOX_DIR/logs)"; failed=1; }
+if ! wait $!; then
+  log "section $(cat "$section_now") failed (its output is above; logs in $BOX_DIR/logs)"
+  echo "$(cat "$section_now")|failed|$(df -B1M --output=used "$home" | tail -1 | tr -d ' ')" >> "$sections"
+  failed=1
+fi
 
 echo
 echo "| section | time (s) | \$HOME used (MiB) | peak RSS (MiB) | OOM kills |"
@@ -164,7 +171,7 @@ done < "$sections"
 used=$(df -B1M --output=used "$home" | tail -1)
 ((used <= HOME_BUDGET_MIB)) || { log "over budget: \$HOME holds $used MiB (budget $HOME_BUDGET_MIB)"; failed=1; }
 echo
-echo "\$HOME after section 6 (MiB): $(du -sm "$home/.rustup" "$home/.cargo" "$home/serverless-microservices-rust/target" \
+echo "\$HOME at the end (MiB): $(du -sm "$home/.rustup" "$home/.cargo" "$home/serverless-microservices-rust/target" \
   "$home/serverless-microservices-rust/.local" "$home/.cache" "$home/.config" 2> /dev/null | sed "s|$home/||" | tr '\t\n' ' ')"
 kills=$(oom_kills)
 ((kills == 0)) || { log "$kills process(es) OOM-killed in the box"; failed=1; }

@@ -41,6 +41,8 @@ LOG_WAIT_SECONDS=${LOG_WAIT_SECONDS:-150}
 PIPELINE_CHECK_COUNT=${PIPELINE_CHECK_COUNT:-10}
 # IAM knows a new service account after 60 s or more: 8 attempts 10 s apart.
 RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-8}
+# A build takes minutes, so that its retries outlast IAM's propagation with fewer attempts.
+BUILD_ATTEMPTS=${BUILD_ATTEMPTS:-3}
 RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
 # What the steps created, one file per project: cleanup deletes that and nothing else. Kept in the
 # home directory (Cloud Shell keeps it between sessions), not in the clone.

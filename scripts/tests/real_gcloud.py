@@ -27,7 +27,7 @@ MARKER = "hands-on gcloud stub"
 APIS = ["artifactregistry", "cloudbuild", "cloudresourcemanager", "cloudscheduler", "datastore", "eventarc",
         "firestore", "iam", "logging", "pubsub", "run", "serviceusage", "storage"]
 PLACEHOLDERS = {
-    "$SERVICE_URL": "https://storage-logging-service-abcdefghij-an.a.run.app",
+    "$SERVICE_URL": "https://storage-logging-service-123456789012.asia-northeast1.run.app",
     "$PROJECT_NUMBER": "123456789012",
     "$STORAGE_SERVICE_AGENT": "service-123456789012@gs-project-accounts.iam.gserviceaccount.com",
     "$ID": "1",

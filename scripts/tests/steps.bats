@@ -60,6 +60,14 @@ other_user() { gcloud "$@" > /dev/null; }
   holdings | grep -qx 'projects serviceAccount:microservices-builder@my-project.iam.gserviceaccount.com roles/logging.logWriter'
 }
 
+@test "a first build whose push is denied while step 0's grants propagate is retried" {
+  "$scripts/00-setup.sh"
+  FAKE_FAIL_ONCE='builds submit' run "$scripts/01-hello-world.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"failing once on purpose"*"attempt 1 of 3"* ]]
+  holdings | grep -qx 'run services hello-world-service'
+}
+
 @test "a project's first Eventarc trigger that fails while its agent is set up is retried" {
   "$scripts/00-setup.sh"
   FAKE_FAIL_ONCE='eventarc triggers create' run "$scripts/03b-eventarc.sh"
@@ -92,7 +100,15 @@ other_user() { gcloud "$@" > /dev/null; }
   [ "$(holdings | wc -l)" -gt 30 ]
   "$scripts/99-cleanup.sh" --yes
   [ "$(holdings)" = "firestore databases (default)" ]
-  [ ! -e "$STATE_DIR/my-project.created" ]
+  [ -e "$STATE_DIR/my-project.created" ] && [ ! -s "$STATE_DIR/my-project.created" ]
+}
+
+@test "cleanup with no record (another machine, ephemeral mode) fails, saying where it looked" {
+  steps
+  rm "$STATE_DIR/my-project.created"
+  run "$scripts/99-cleanup.sh" --yes
+  [ "$status" -ne 0 ]
+  [[ $output == *"no record"*"$STATE_DIR/my-project.created"*"handson.md section 7"* ]]
 }
 
 @test "cleanup twice: the second finds nothing to delete and succeeds" {
@@ -151,10 +167,12 @@ other_user() { gcloud "$@" > /dev/null; }
   [ "$(holdings)" = "$before" ]
 }
 
-@test "a dry run calls nothing and prints every command" {
+@test "a dry run calls nothing, writes nothing and prints every command" {
+  rm -f "$scripts/../.local/hands-on-sample.txt"
   run steps --dry-run
   [ "$status" -eq 0 ]
   [ ! -s "$FAKE_LOG" ]
+  [ ! -e "$scripts/../.local/hands-on-sample.txt" ]
   [[ $output == *"gcloud run deploy storage-logging-service"* ]]
   [[ $output == *"gcloud scheduler jobs create http log-purge-job"* ]]
   run "$scripts/03b-eventarc.sh" --dry-run

