@@ -28,3 +28,7 @@ setup_file() {
   python3 "$BATS_TEST_DIRNAME/guide_sections.py" "$BATS_TEST_DIRNAME/../../handson.md" eventarc \
     "$BATS_TEST_DIRNAME/../.." "$BATS_TEST_TMPDIR"
 }
+
+@test "every code excerpt of handson.md is in the file its caption names" {
+  python3 "$BATS_TEST_DIRNAME/check_excerpts.py" "$BATS_TEST_DIRNAME/../../handson.md" "$BATS_TEST_DIRNAME/../.."
+}
