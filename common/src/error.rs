@@ -18,6 +18,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 404: no route for the path.
     NotFound(String),
+    /// 408: the body did not all arrive within the service's body timeout.
+    RequestTimeout { seconds: u64 },
     /// 409: the same work is under way (a purge while another runs).
     Conflict(String),
     /// 405: the path exists, the method does not; `allow` lists the methods it has.
@@ -51,6 +53,9 @@ impl ApiError {
             Self::PayloadTooLarge { limit } => {
                 format!("request body is larger than the limit of {limit} bytes")
             }
+            Self::RequestTimeout { seconds } => {
+                format!("the request body did not arrive within {seconds} s")
+            }
             Self::Unavailable(_) => "the service is temporarily unavailable; retry later".into(),
             Self::Internal(_) => "internal error".into(),
         }
@@ -76,6 +81,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -159,6 +165,11 @@ mod tests {
                 ApiError::MethodNotAllowed { allow: "POST" },
                 405,
                 r#"{"message":"method not allowed; allowed: POST"}"#,
+            ),
+            (
+                ApiError::RequestTimeout { seconds: 30 },
+                408,
+                r#"{"message":"the request body did not arrive within 30 s"}"#,
             ),
             (
                 ApiError::PayloadTooLarge { limit: 10 },

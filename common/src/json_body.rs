@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,13 +12,18 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::configuration::DEFAULT_BODY_LIMIT;
+use crate::configuration::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
 use crate::error::ApiError;
 
 /// The largest body a service accepts, as app data; [`DEFAULT_BODY_LIMIT`] when absent.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// How long the whole body may take to arrive, as app data; [`DEFAULT_BODY_TIMEOUT`] when absent.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
 
 /// The most JSON values a route's body may hold, as app data; [`MAX_JSON_VALUES`] when absent.
 #[derive(Debug, Clone, Copy)]
@@ -122,8 +128,27 @@ pub fn check_json_shape(text: &[u8], max_values: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Body bytes admitted at once across the instance, counted by what each request declares (the
+/// service's limit when chunked) from before its body is read until its answer is sent. A body
+/// and its copies (parsed JSON, Datastore values, the encoded RPC) are about three times its
+/// size: without this, 80 requests of 1 MiB held 212 MiB while a paused Datastore kept them
+/// waiting. Requests past it wait for room, unread, at most [`BODY_ROOM_WAIT`], then 503.
+pub const BODY_BYTES_IN_FLIGHT: usize = 12 * 1024 * 1024;
+const BODY_ROOM_UNIT: usize = 1024;
+static BODY_ROOM: Semaphore = Semaphore::const_new(BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT);
+/// How long a request waits for [`BODY_BYTES_IN_FLIGHT`] room: past Datastore's 5 s deadline,
+/// so that room held by requests stuck on a slow Datastore comes free first.
+pub const BODY_ROOM_WAIT: Duration = Duration::from_secs(10);
+
+/// A request's share of [`BODY_BYTES_IN_FLIGHT`], kept in its extensions until it is dropped.
+struct BodyRoom {
+    _permit: SemaphorePermit<'static>,
+}
+
 /// A request body of any type, read up to the service's limit: 413 before reading when the
-/// declared length is over it, 413 as soon as a chunked body passes it.
+/// declared length is over it, 413 as soon as a chunked body passes it, 408 when it has not all
+/// arrived within the service's body timeout, 503 when there is no room for it
+/// ([`BODY_BYTES_IN_FLIGHT`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitedBody(pub Bytes);
 
@@ -135,11 +160,22 @@ impl FromRequest for LimitedBody {
         let limit = req
             .app_data::<BodyLimit>()
             .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
         let checked = check_declared_length(req, limit);
         let payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
-            checked?;
-            read_body(payload, limit).await.map(LimitedBody)
+            let declared = checked?;
+            let room = make_room(declared.unwrap_or(limit)).await?;
+            req.extensions_mut().insert(room);
+            tokio::time::timeout(timeout, read_body(payload, declared.unwrap_or(0), limit))
+                .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    seconds: timeout.as_secs(),
+                })?
+                .map(LimitedBody)
         })
     }
 }
@@ -153,7 +189,10 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
         Ok(Some(mime)) if is_json(&mime) => Ok(()),
         _ => Err(ApiError::UnsupportedMediaType(match declared {
             None => "Content-Type must be application/json; the request has none.".into(),
-            Some(t) => format!("Content-Type must be application/json, not {t:?}."),
+            Some(t) => format!(
+                "Content-Type must be application/json, not \"{}\".",
+                crate::telemetry::loggable(&t)
+            ),
         })),
     }
 }
@@ -164,7 +203,8 @@ pub fn is_json(mime: &actix_web::mime::Mime) -> bool {
     mime.type_() == APPLICATION && (mime.subtype() == JSON || mime.suffix() == Some(JSON))
 }
 
-fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+/// The declared length, if any; 413 when it is over `limit`.
+fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<Option<usize>, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -172,13 +212,32 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(length) if length > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
-        _ => Ok(()),
+        Some(length) => Ok(usize::try_from(length).ok()),
+        None => Ok(None),
     }
 }
 
-/// Reads the body, stopping as soon as it passes `limit` (chunked bodies declare no length).
-async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
+/// Room for a body of `size` bytes in [`BODY_BYTES_IN_FLIGHT`]; 503 after [`BODY_ROOM_WAIT`].
+async fn make_room(size: usize) -> Result<BodyRoom, ApiError> {
+    let units = size
+        .div_ceil(BODY_ROOM_UNIT)
+        .clamp(1, BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT);
+    let units = u32::try_from(units).unwrap_or(u32::MAX);
+    tokio::time::timeout(BODY_ROOM_WAIT, BODY_ROOM.acquire_many(units))
+        .await
+        .map_err(|_| {
+            ApiError::Unavailable(format!(
+                "no room for a {size}-byte body within {BODY_ROOM_WAIT:?}: {BODY_BYTES_IN_FLIGHT} bytes in flight"
+            ))
+        })?
+        .map(|permit| BodyRoom { _permit: permit })
+        .map_err(|e| ApiError::Unavailable(format!("body room closed: {e}")))
+}
+
+/// Reads the body, stopping as soon as it passes `limit` (chunked bodies declare no length), into
+/// a buffer of the declared size, `expected` (grown by doubling, a 1 MiB body took 2 MiB).
+async fn read_body(mut payload: Payload, expected: usize, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::with_capacity(expected.min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
@@ -281,7 +340,7 @@ mod tests {
             check_declared_length(&req, 10),
             Err(ApiError::PayloadTooLarge { limit: 10 })
         );
-        assert_eq!(check_declared_length(&req, 11), Ok(()));
+        assert_eq!(check_declared_length(&req, 11), Ok(Some(11)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::configuration::{Config, ConfigError, Env};
-use crate::json_body::BodyLimit;
+use crate::json_body::{BodyLimit, BodyTimeout};
 use crate::{routes, telemetry};
 
 /// Cloud Run kills the container 10 s after SIGTERM; in-flight requests get 7 of them, which
@@ -34,10 +34,12 @@ impl Application {
         let listener = TcpListener::bind((config.host, config.port))?;
         let port = listener.local_addr()?.port();
         let body_limit = BodyLimit(config.body_limit);
+        let body_timeout = BodyTimeout(config.body_timeout);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_telemetry))
                 .app_data(body_limit)
+                .app_data(body_timeout)
                 .configure(routes.clone())
                 .default_service(web::to(routes::not_found))
         })

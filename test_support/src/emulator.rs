@@ -138,6 +138,23 @@ impl Emulator {
         panic!("{:?} emulator not ready after {limit:?}", self.kind);
     }
 
+    /// Pauses it (SIGSTOP to the whole group): connections stay open and nothing answers, as a
+    /// stalled Datastore. [`Emulator::resume`] lets it go on.
+    pub fn pause(&self) {
+        self.signal_group("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal_group("-CONT");
+    }
+
+    fn signal_group(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args([signal, "--", &group]).status();
+        }
+    }
+
     /// Stops it: TERM to the whole group, KILL after 10 s.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {

@@ -8,12 +8,21 @@ use crate::ServiceProcess;
 
 /// Peak resident memory of the process so far (VmHWM), in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// Resident memory of the process now (VmRSS), in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("a VmHWM line")
+        .unwrap_or_else(|| panic!("a {field} line"))
 }
 
 /// Sends `POST path` with a 10 MiB JSON body (declared length, or chunked) from one thread while
@@ -159,55 +168,10 @@ pub fn worst_bodies_at_once(
     bodies: &[(&str, Vec<u8>)],
     rounds: usize,
 ) -> u64 {
-    const CONCURRENCY: usize = 80;
-    let bodies: std::sync::Arc<Vec<(String, Vec<u8>)>> = std::sync::Arc::new(
-        bodies
-            .iter()
-            .map(|(what, body)| {
-                let head = format!(
-                    "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                ((*what).to_owned(), [head.into_bytes(), body.clone()].concat())
-            })
-            .collect(),
-    );
-    let port = service.port;
     let mut statuses: std::collections::BTreeMap<(String, u16), usize> =
         std::collections::BTreeMap::new();
     for _ in 0..rounds {
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONCURRENCY));
-        let clients: Vec<_> = (0..CONCURRENCY)
-            .map(|n| {
-                let (bodies, barrier) = (
-                    std::sync::Arc::clone(&bodies),
-                    std::sync::Arc::clone(&barrier),
-                );
-                std::thread::spawn(move || {
-                    let (what, request) = &bodies[n % bodies.len()];
-                    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                    stream
-                        .set_read_timeout(Some(Duration::from_secs(60)))
-                        .expect("timeout");
-                    barrier.wait();
-                    stream.write_all(request).expect("send");
-                    let mut answer = Vec::new();
-                    let _ = stream.read_to_end(&mut answer);
-                    (what.clone(), answer)
-                })
-            })
-            .collect();
-        for client in clients {
-            let (what, answer) = client.join().expect("a client thread");
-            let answer = String::from_utf8_lossy(&answer);
-            let status: u16 = answer
-                .get(9..12)
-                .and_then(|code| code.parse().ok())
-                .unwrap_or_else(|| panic!("{what}: no answer"));
-            let body = answer
-                .split_once("\r\n\r\n")
-                .map(|(_, body)| body)
-                .unwrap_or_default();
+        for (what, status, body) in eighty_at_once(service, path, content_type, bodies) {
             assert!(
                 status == 200 || (400..500).contains(&status),
                 "{what}: {status} {body:.200}"
@@ -229,6 +193,93 @@ pub fn worst_bodies_at_once(
     eprintln!("answers: {statuses:?}");
     eprintln!("peak RSS POST {path}: {peak} MiB");
     peak
+}
+
+/// Cloud Run's `--concurrency=80`: 80 `POST path` requests sent at once, the `bodies` taken in
+/// turn; each answer as (what the body was, status, body with any chunked framing removed).
+pub fn eighty_at_once(
+    service: &ServiceProcess,
+    path: &str,
+    content_type: &str,
+    bodies: &[(&str, Vec<u8>)],
+) -> Vec<(String, u16, String)> {
+    const CONCURRENCY: usize = 80;
+    let requests: std::sync::Arc<Vec<(String, Vec<u8>)>> = std::sync::Arc::new(
+        bodies
+            .iter()
+            .map(|(what, body)| {
+                let head = format!(
+                    "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                ((*what).to_owned(), [head.into_bytes(), body.clone()].concat())
+            })
+            .collect(),
+    );
+    let port = service.port;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONCURRENCY));
+    let clients: Vec<_> = (0..CONCURRENCY)
+        .map(|n| {
+            let (requests, barrier) = (
+                std::sync::Arc::clone(&requests),
+                std::sync::Arc::clone(&barrier),
+            );
+            std::thread::spawn(move || {
+                let (what, request) = &requests[n % requests.len()];
+                let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .expect("timeout");
+                barrier.wait();
+                stream.write_all(request).expect("send");
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer);
+                (what.clone(), answer)
+            })
+        })
+        .collect();
+    clients
+        .into_iter()
+        .map(|client| {
+            let (what, answer) = client.join().expect("a client thread");
+            let (head, body) = split_answer(&answer);
+            let status: u16 = head
+                .get(9..12)
+                .and_then(|code| code.parse().ok())
+                .unwrap_or_else(|| panic!("{what}: no answer"));
+            (what, status, body)
+        })
+        .collect()
+}
+
+/// An HTTP/1.1 answer read to its end: the head, and the body (chunked framing removed).
+fn split_answer(answer: &[u8]) -> (String, String) {
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(answer.len(), |at| at + 4);
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let mut body = answer[split..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut rest = &answer[split..];
+        body.clear();
+        while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = std::str::from_utf8(&rest[..line_end])
+                .ok()
+                .and_then(|size| usize::from_str_radix(size.trim(), 16).ok())
+                .unwrap_or(0);
+            let data = &rest[line_end + 2..];
+            if size == 0 || data.len() < size {
+                break;
+            }
+            body.extend_from_slice(&data[..size]);
+            rest = data.get(size + 2..).unwrap_or_default();
+        }
+    }
+    (head, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// `{"name": "worst", FIELD: "xxx…"}`, exactly `size` bytes (FIELD `name`: only the name).

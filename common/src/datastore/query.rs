@@ -1,5 +1,5 @@
-//! Queries: the answer page by page ([`Pages`], which the purge streams and [`Datastore::query_all`]
-//! collects), and the one kind of filter the services use.
+//! Queries: the answer page by page ([`Pages`], which the purge and message_board's retrieve
+//! stream and [`Datastore::query_all`] collects), and the one kind of filter the services use.
 
 use gcloud_sdk::google::datastore::v1::query_result_batch::MoreResultsType;
 use gcloud_sdk::google::datastore::v1::{Entity, Query, QueryResultBatch};
@@ -7,16 +7,17 @@ use gcloud_sdk::google::datastore::v1::{Entity, Query, QueryResultBatch};
 use super::{Datastore, DatastoreError, pb};
 
 /// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
-/// can work on one page while the next is on its way.
-pub struct Pages<'d> {
-    datastore: &'d Datastore,
+/// can work on one page while the next is on its way. Owns its client (a clone shares the
+/// connection), so that an answer streamed to an HTTP client can hold it.
+pub struct Pages {
+    datastore: Datastore,
     query: Query,
     /// Where the next page starts; `None` before the first.
     cursor: Option<Vec<u8>>,
     finished: bool,
 }
 
-impl Pages<'_> {
+impl Pages {
     /// The next page's entities; `None` after the last page.
     pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
         if self.finished {
@@ -41,9 +42,9 @@ impl Pages<'_> {
 
 impl Datastore {
     /// The query's answer, page by page.
-    pub fn pages(&self, query: Query) -> Pages<'_> {
+    pub fn pages(&self, query: Query) -> Pages {
         Pages {
-            datastore: self,
+            datastore: self.clone(),
             query,
             cursor: None,
             finished: false,

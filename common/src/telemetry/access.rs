@@ -7,12 +7,12 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::{Method, Uri, Version};
+use actix_web::http::{Method, Version};
 use actix_web::middleware::Next;
 use log::Level;
 
 use super::trace::{TRACE, TraceContext};
-use super::{ACCESS_TARGET, loggable};
+use super::{ACCESS_TARGET, MAX_LOGGED_URL_CHARS, loggable, loggable_within};
 
 /// Middleware: runs the request with its trace context and writes its access line.
 pub async fn request_telemetry(
@@ -36,10 +36,11 @@ pub async fn request_telemetry(
         .await
 }
 
-/// What the access line needs of the request, taken before the request moves on.
+/// What the access line needs of the request, taken before the request moves on; what the
+/// client wrote is capped and escaped.
 struct AccessRequest {
     method: Method,
-    url: Uri,
+    url: String,
     protocol: &'static str,
     user_agent: Option<String>,
     remote_ip: Option<String>,
@@ -50,13 +51,14 @@ impl From<&ServiceRequest> for AccessRequest {
         let info = req.connection_info();
         Self {
             method: req.method().clone(),
-            url: req.uri().clone(),
+            url: loggable_within(&req.uri().to_string(), MAX_LOGGED_URL_CHARS),
             protocol: protocol(req.version()),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            user_agent: req.headers().get(header::USER_AGENT).map(|agent| {
+                loggable_within(
+                    &String::from_utf8_lossy(agent.as_bytes()),
+                    MAX_LOGGED_URL_CHARS,
+                )
+            }),
             remote_ip: client_ip(req.headers()).or_else(|| info.peer_addr().map(str::to_owned)),
         }
     }
@@ -94,7 +96,7 @@ impl AccessRequest {
             target: ACCESS_TARGET,
             level,
             requestMethod = self.method.as_str(),
-            requestUrl:% = self.url,
+            requestUrl = self.url.as_str(),
             status = status,
             latency:% = DurationSeconds(latency),
             protocol = self.protocol,
@@ -133,6 +135,24 @@ impl fmt::Display for DurationSeconds {
 mod tests {
     use super::*;
     use crate::telemetry::test_headers as headers;
+
+    #[test]
+    fn long_urls_and_user_agents_are_capped() {
+        let url = format!("/api/v1/hello?q={}", "a".repeat(10_000));
+        let agent = format!("agent\u{202e}{}", "b".repeat(10_000));
+        let req = actix_web::test::TestRequest::post()
+            .uri(&url)
+            .insert_header((header::USER_AGENT, agent.as_str()))
+            .to_srv_request();
+        let access = AccessRequest::from(&req);
+        assert_eq!(access.url.chars().count(), MAX_LOGGED_URL_CHARS + 1);
+        let logged_agent = access.user_agent.expect("a user agent");
+        assert!(
+            logged_agent.starts_with("agent\\u{202e}b"),
+            "{logged_agent:.20}"
+        );
+        assert!(logged_agent.chars().count() < MAX_LOGGED_URL_CHARS + 10);
+    }
 
     #[test]
     fn the_client_ip_is_the_hop_googles_front_end_adds() {

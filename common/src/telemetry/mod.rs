@@ -42,27 +42,49 @@ pub fn init(config: &Config) {
 /// The longest piece of a sender's text (an id, an e-mail) a log line carries.
 pub const MAX_LOGGED_CHARS: usize = 128;
 
-/// A sender's text as a log line may carry it: at most [`MAX_LOGGED_CHARS`], control characters
-/// escaped (a `%0A` in a CloudEvent id must not start a line of its own in text mode).
+/// The longest request URL or user agent an access line carries.
+pub const MAX_LOGGED_URL_CHARS: usize = 1024;
+
+/// A sender's text as a log line or an answer may carry it: at most [`MAX_LOGGED_CHARS`], control
+/// characters escaped (a `%0A` in a CloudEvent id must not start a line of its own in text mode).
 pub fn loggable(text: &str) -> String {
-    let mut out = escape_controls(&text.chars().take(MAX_LOGGED_CHARS).collect::<String>());
-    if text.chars().nth(MAX_LOGGED_CHARS).is_some() {
+    loggable_within(text, MAX_LOGGED_CHARS)
+}
+
+/// [`loggable`], at most `max_chars` of it.
+pub fn loggable_within(text: &str, max_chars: usize) -> String {
+    let mut out = escape_controls(&text.chars().take(max_chars).collect::<String>());
+    if text.chars().nth(max_chars).is_some() {
         out.push('…');
     }
     out
 }
 
-/// Control characters as Rust escapes (`\n`, `\u{1b}`); the rest as it is.
+/// Control characters, line and paragraph separators, and the invisible marks that reorder or hide
+/// text (bidi controls: a U+202E turns `gnp.exe` into `exe.png` on screen) as Rust escapes
+/// (`\n`, `\u{202e}`); the rest as it is.
 pub(crate) fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if c.is_control() || is_invisible_format(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Separators a viewer may break a line at, and format characters that change how text shows.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{2028}' | '\u{2029}' // line and paragraph separators
+        | '\u{200b}'..='\u{200f}' // zero-width spaces and joiners, left/right-to-left marks
+        | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
+        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{061c}' // Arabic letter mark
+        | '\u{feff}' // zero-width no-break space
+    )
 }
 
 /// Request headers for the tests of the modules above.
@@ -90,5 +112,17 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(loggable(&long).chars().count(), MAX_LOGGED_CHARS + 1);
         assert_eq!(loggable("plain-id-42"), "plain-id-42");
+        assert_eq!(loggable("évé 42"), "évé 42");
+    }
+
+    #[test]
+    fn separators_and_bidi_controls_are_escaped() {
+        assert_eq!(loggable("a\u{2028}b\u{2029}c"), "a\\u{2028}b\\u{2029}c");
+        assert_eq!(loggable("cat\u{202e}gnp.exe"), "cat\\u{202e}gnp.exe");
+        assert_eq!(
+            loggable("\u{2066}x\u{2069}\u{200f}\u{feff}"),
+            "\\u{2066}x\\u{2069}\\u{200f}\\u{feff}"
+        );
+        assert_eq!(loggable_within(&"y".repeat(50), 10).chars().count(), 11);
     }
 }
