@@ -2,17 +2,22 @@
 //! `Message`, `name` (indexed), `message` (never indexed, so messages over 1500 bytes store),
 //! `timestamp` (UTC); key with an id Datastore allocates.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use common::datastore::pb::filter::FilterType;
 use common::datastore::pb::property_filter::Operator;
 use common::datastore::pb::property_order::Direction;
 use common::datastore::pb::{
-    Filter, KindExpression, PropertyFilter, PropertyOrder, PropertyReference, Query,
+    Entity, Filter, KindExpression, PropertyFilter, PropertyOrder, PropertyReference, Query,
 };
 use common::datastore::value::{self, Properties};
-use common::datastore::{Datastore, DatastoreError};
+use common::datastore::{Datastore, DatastoreError, Pages};
+use futures_util::Stream;
 use serde::Serialize;
 use serde_json::Value as Json;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub const KIND: &str = "Message";
 
@@ -52,11 +57,23 @@ fn check_name(name: &str) -> Result<(), DatastoreError> {
     Ok(())
 }
 
-/// Every message of `name`, oldest first (the composite index in `index.yaml`).
-pub async fn for_name(
+/// Messages a retrieve asks Datastore for per page: an entity is at most 1 MiB, so three stay
+/// under gRPC's 4 MiB answer whatever the messages hold (five made a name unreadable for good).
+const PAGE_MESSAGES: i32 = 3;
+/// Pages of retrieves held at once across the instance, each at most three messages and the JSON
+/// of one: 80 retrieves of a name with 1 MiB messages stay far inside Cloud Run's 256 MiB.
+const PAGES_HELD: usize = 8;
+static PAGE_PERMITS: Semaphore = Semaphore::const_new(PAGES_HELD);
+/// How long a retrieve waits for a page permit before it gives up (Datastore's own deadline).
+const PERMIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Every message of `name`, oldest first (the composite index in `index.yaml`), one at a time: a
+/// page of [`PAGE_MESSAGES`] is read when the previous one is out, so what a retrieve holds is
+/// bounded whatever a name holds.
+pub fn for_name(
     datastore: &Datastore,
     name: &str,
-) -> Result<Vec<StoredMessage>, DatastoreError> {
+) -> Result<impl Stream<Item = Result<StoredMessage, DatastoreError>> + 'static, DatastoreError> {
     check_name(name)?;
     let query = Query {
         kind: vec![KindExpression { name: KIND.into() }],
@@ -75,22 +92,69 @@ pub async fn for_name(
             }),
             direction: Direction::Ascending as i32,
         }],
+        limit: Some(PAGE_MESSAGES),
         ..Query::default()
     };
-    let entities = datastore.query_all(query).await?;
-    Ok(entities
-        .into_iter()
-        .map(|entity| {
-            let field = |name: &str| {
-                entity
-                    .properties
-                    .get(name)
-                    .map_or(Json::Null, value::to_json)
-            };
-            StoredMessage {
-                message: field("message"),
-                timestamp: field("timestamp"),
-            }
-        })
-        .collect())
+    let reading = Reading {
+        pages: datastore.pages(query),
+        held: None,
+    };
+    Ok(futures_util::stream::try_unfold(reading, next_message))
+}
+
+/// Where a retrieve is: its query's pages, and the page it holds.
+struct Reading {
+    pages: Pages,
+    held: Option<HeldPage>,
+}
+
+/// A page of messages, and the permit that lets a retrieve hold one.
+struct HeldPage {
+    messages: VecDeque<Entity>,
+    _permit: SemaphorePermit<'static>,
+}
+
+async fn next_message(
+    mut reading: Reading,
+) -> Result<Option<(StoredMessage, Reading)>, DatastoreError> {
+    loop {
+        if let Some(entity) = reading
+            .held
+            .as_mut()
+            .and_then(|page| page.messages.pop_front())
+        {
+            return Ok(Some((stored_message(&entity), reading)));
+        }
+        // The page is out, the JSON of its last message written: the page and its permit go
+        // before the next one is asked for.
+        reading.held = None;
+        let permit = tokio::time::timeout(PERMIT_WAIT, PAGE_PERMITS.acquire())
+            .await
+            .map_err(|_| {
+                DatastoreError::Unavailable(format!(
+                    "{PAGES_HELD} pages of retrieves held for over {PERMIT_WAIT:?}"
+                ))
+            })?
+            .map_err(|e| DatastoreError::Unavailable(format!("page permits closed: {e}")))?;
+        let Some(page) = reading.pages.next().await? else {
+            return Ok(None);
+        };
+        reading.held = Some(HeldPage {
+            messages: page.into(),
+            _permit: permit,
+        });
+    }
+}
+
+fn stored_message(entity: &Entity) -> StoredMessage {
+    let field = |name: &str| {
+        entity
+            .properties
+            .get(name)
+            .map_or(Json::Null, value::to_json)
+    };
+    StoredMessage {
+        message: field("message"),
+        timestamp: field("timestamp"),
+    }
 }
