@@ -1,12 +1,14 @@
 //! The Pub/Sub push envelope of a Cloud Storage notification (docs/design.md, "Exactly once"):
-//! `{"subscription", "message": {"data", "attributes", "messageId" | "message_id", ...}}`.
-//! Pure parsing and decoding; what can never succeed is an [`UndeliverableMessage`].
+//! `{"subscription", "message": {"data", "attributes", "messageId" | "message_id", ...}}`. A pure
+//! parser into a [`Notification`] keyed by the message id, or a [`Rejection`].
 
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
+
+use crate::notification::{Event, JSON_VALUES, Notification, Origin, Rejection, Sender};
 
 /// The event type of a new object; every other type is acknowledged and ignored.
 pub const OBJECT_FINALIZE: &str = "OBJECT_FINALIZE";
@@ -19,56 +21,39 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// What a push delivery asks of us.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
-    /// The Pub/Sub message id: the key that makes a redelivery land on the same entity.
-    pub message_id: Option<String>,
-    pub event: Event,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// Any event type but `OBJECT_FINALIZE`.
-    Ignored { event_type: String },
-    /// A new object: its metadata, to be stored.
-    Upload(Map<String, Value>),
-}
-
-/// A delivery that can never succeed, however often Pub/Sub retries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UndeliverableMessage {
-    pub message_id: Option<String>,
-    pub reason: String,
-}
-
-impl Delivery {
-    pub fn parse(envelope: &Map<String, Value>) -> Result<Self, UndeliverableMessage> {
-        let message = match envelope.get("message") {
-            Some(Value::Object(message)) => message,
-            _ => return Err(undeliverable(None, "message must be a JSON object.")),
-        };
-        let message_id = ["messageId", "message_id"]
-            .iter()
-            .find_map(|key| message.get(*key).and_then(Value::as_str))
+/// The notification a push envelope carries. The message id is required: without it a redelivery
+/// could not be told from a new upload.
+pub fn parse(envelope: &Map<String, Value>) -> Result<Notification, Rejection> {
+    let message = match envelope.get("message") {
+        Some(Value::Object(message)) => message,
+        _ => return Err(rejected(None, "message must be a JSON object.")),
+    };
+    // Pub/Sub sends both spellings with the same value; the first that is a usable id counts.
+    let message_id = ["messageId", "message_id"].iter().find_map(|key| {
+        message
+            .get(*key)
+            .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
-            .map(str::to_owned);
-        let fail = |reason: &str| undeliverable(message_id.clone(), reason);
-        let attributes = match message.get("attributes") {
-            Some(Value::Object(attributes)) => attributes,
-            _ => return Err(fail("message.attributes must be a JSON object.")),
-        };
-        let attribute = |name: &str| attributes.get(name).and_then(Value::as_str);
-        let event_type = attribute("eventType")
-            .ok_or_else(|| fail("message.attributes.eventType is required."))?;
-        if event_type != OBJECT_FINALIZE {
-            return Ok(Self {
-                message_id,
-                event: Event::Ignored {
-                    event_type: event_type.to_owned(),
-                },
-            });
+    });
+    let Some(message_id) = message_id.map(str::to_owned) else {
+        return Err(rejected(
+            None,
+            "message.messageId must be a non-empty string: without it a redelivery cannot be told from a new upload.",
+        ));
+    };
+    let fail = |reason: &str| rejected(Some(message_id.clone()), reason);
+    let attributes = match message.get("attributes") {
+        Some(Value::Object(attributes)) => attributes,
+        _ => return Err(fail("message.attributes must be a JSON object.")),
+    };
+    let attribute = |name: &str| attributes.get(name).and_then(Value::as_str);
+    let event_type =
+        attribute("eventType").ok_or_else(|| fail("message.attributes.eventType is required."))?;
+    let event = if event_type != OBJECT_FINALIZE {
+        Event::Ignored {
+            event_type: event_type.to_owned(),
         }
+    } else {
         let data = match message.get("data") {
             None | Some(Value::Null) => "",
             Some(Value::String(data)) => data.as_str(),
@@ -85,18 +70,16 @@ impl Delivery {
             object_from_attributes(attributes)
                 .ok_or_else(|| fail("message.data is empty and the attributes name no object."))?
         };
-        Ok(Self {
-            message_id,
-            event: Event::Upload(object),
-        })
-    }
+        Event::Upload(object)
+    };
+    Ok(Notification {
+        origin: Origin::PubsubMessage(message_id),
+        event,
+    })
 }
 
-fn undeliverable(message_id: Option<String>, reason: &str) -> UndeliverableMessage {
-    UndeliverableMessage {
-        message_id,
-        reason: reason.to_owned(),
-    }
+fn rejected(message_id: Option<String>, reason: &str) -> Rejection {
+    Rejection::new(Sender::PubsubPush, message_id, reason)
 }
 
 /// Base64 (standard alphabet; padding, line breaks and stray characters ignored, as Python's
@@ -111,7 +94,7 @@ fn decode_object(data: &str) -> Result<Map<String, Value>, String> {
         .map_err(|e| format!("message.data is not base64: {e}."))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| format!("message.data does not decode to UTF-8 text: {e}."))?;
-    common::json_body::check_json_shape(&bytes, crate::routes::NOTIFICATION_JSON_VALUES.0)
+    common::json_body::check_json_shape(&bytes, JSON_VALUES.0)
         .map_err(|e| format!("message.data {e}."))?;
     match serde_json::from_str(text) {
         Ok(Value::Object(object)) => Ok(object),
@@ -165,21 +148,21 @@ mod tests {
     }
 
     fn upload(envelope: &Map<String, Value>) -> Map<String, Value> {
-        match Delivery::parse(envelope).expect("deliverable").event {
+        match parse(envelope).expect("deliverable").event {
             Event::Upload(object) => object,
             other => panic!("not an upload: {other:?}"),
         }
     }
 
     fn reason(envelope: &Map<String, Value>) -> String {
-        Delivery::parse(envelope).expect_err("undeliverable").reason
+        parse(envelope).expect_err("undeliverable").reason
     }
 
     #[test]
     fn an_upload_decodes_its_object() {
         let data = r#"{"name":"a.txt","bucket":"demo-bucket","size":"12"}"#;
-        let delivery = Delivery::parse(&envelope("OBJECT_FINALIZE", json!(b64(data)))).expect("ok");
-        assert_eq!(delivery.message_id.as_deref(), Some("42"));
+        let delivery = parse(&envelope("OBJECT_FINALIZE", json!(b64(data)))).expect("ok");
+        assert_eq!(delivery.origin, Origin::PubsubMessage("42".into()));
         assert_eq!(
             delivery.event,
             Event::Upload(serde_json::from_str(data).expect("object"))
@@ -189,8 +172,7 @@ mod tests {
     #[test]
     fn other_event_types_are_ignored() {
         for event_type in ["OBJECT_DELETE", "OBJECT_ARCHIVE", "OBJECT_METADATA_UPDATE"] {
-            let delivery =
-                Delivery::parse(&envelope(event_type, json!("not even base64"))).expect("ok");
+            let delivery = parse(&envelope(event_type, json!("not even base64"))).expect("ok");
             assert_eq!(
                 delivery.event,
                 Event::Ignored {
@@ -200,21 +182,55 @@ mod tests {
         }
     }
 
-    #[test]
-    fn either_message_id_spelling_is_read() {
-        let mut snake = envelope("OBJECT_DELETE", Value::Null);
-        let message = snake["message"].as_object_mut().expect("object");
+    fn with_ids(message_id: Option<Value>, snake_id: Option<Value>) -> Map<String, Value> {
+        let mut delivery = envelope("OBJECT_FINALIZE", json!(b64(r#"{"name":"a.txt"}"#)));
+        let message = delivery["message"].as_object_mut().expect("object");
         message.remove("messageId");
-        message.insert("message_id".into(), json!("7"));
-        assert_eq!(
-            Delivery::parse(&snake).expect("ok").message_id.as_deref(),
-            Some("7")
-        );
-        snake["message"]
-            .as_object_mut()
-            .expect("object")
-            .remove("message_id");
-        assert_eq!(Delivery::parse(&snake).expect("ok").message_id, None);
+        message.remove("message_id");
+        for (key, id) in [("messageId", message_id), ("message_id", snake_id)] {
+            if let Some(id) = id {
+                message.insert(key.into(), id);
+            }
+        }
+        delivery
+    }
+
+    #[test]
+    fn the_first_usable_message_id_of_either_spelling_is_read() {
+        for (message_id, snake_id) in [
+            (None, Some(json!("7"))),
+            (Some(json!("")), Some(json!("7"))),
+            (Some(json!(7)), Some(json!("7"))),
+            (Some(json!("7")), Some(json!("8"))),
+        ] {
+            let delivery = parse(&with_ids(message_id.clone(), snake_id));
+            assert_eq!(
+                delivery.expect("ok").origin,
+                Origin::PubsubMessage("7".into()),
+                "{message_id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_message_without_a_usable_id_is_undeliverable() {
+        for (message_id, snake_id) in [
+            (None, None),
+            (Some(json!("")), None),
+            (Some(json!("")), Some(json!(""))),
+            (Some(json!(42)), Some(Value::Null)),
+            (Some(json!({"id": "42"})), None),
+        ] {
+            let error = parse(&with_ids(message_id.clone(), snake_id)).expect_err("undeliverable");
+            assert!(
+                error
+                    .reason
+                    .starts_with("message.messageId must be a non-empty string"),
+                "{message_id:?}: {}",
+                error.reason
+            );
+            assert_eq!(error.id, None);
+        }
     }
 
     #[test]
@@ -309,9 +325,9 @@ mod tests {
         ];
         for (data, expected) in cases {
             let delivery = envelope("OBJECT_FINALIZE", data.clone());
-            let error = Delivery::parse(&delivery).expect_err("undeliverable");
+            let error = parse(&delivery).expect_err("undeliverable");
             assert_eq!(error.reason, expected, "{data}");
-            assert_eq!(error.message_id.as_deref(), Some("42"));
+            assert_eq!(error.id.as_deref(), Some("42"));
         }
     }
 }

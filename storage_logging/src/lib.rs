@@ -3,6 +3,7 @@
 
 pub mod cloud_event;
 pub mod envelope;
+pub mod notification;
 pub mod push_auth;
 pub mod routes;
 pub mod settings;

@@ -2,8 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use common::datastore::Datastore;
 use common::{ApiError, LimitedBody};
 
-use crate::cloud_event::CloudEvent;
-use crate::routes::store_event;
+use crate::{cloud_event, notification};
 
 /// `POST /api/v1/events`: a CloudEvent from an Eventarc trigger, binary or structured. The same
 /// answers as `/api/v1/pubsub`: 200 acknowledges (stored, stored before, or another event type),
@@ -14,10 +13,7 @@ pub async fn events(
     body: LimitedBody,
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
-    let event = CloudEvent::parse(request.headers(), &body.0).map_err(|malformed| {
-        let id = common::telemetry::loggable(malformed.id.as_deref().unwrap_or("(none)"));
-        log::error!(eventId = id.as_str(); "malformed CloudEvent {id}: {}", malformed.reason);
-        ApiError::BadRequest(malformed.reason)
-    })?;
-    store_event(&datastore, Some(&event.key), event.event).await
+    let notification =
+        cloud_event::parse(request.headers(), &body.0).map_err(notification::reject)?;
+    notification::store(&datastore, notification).await
 }

@@ -3,29 +3,16 @@ mod pubsub;
 mod purge;
 
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
-use common::ApiError;
+use actix_web::web;
 use common::datastore::Datastore;
-use common::json_body::{BodyLimit, JsonValueLimit};
-use serde_json::json;
 
-use crate::envelope::Event;
-use crate::push_auth::{PushAuth, verify_caller};
+use crate::notification;
+use crate::push_auth::{PushAuth, VerifiedRoute, verify_caller};
 use crate::settings::PurgeSettings;
-use crate::storage_log;
 
 pub use events::events;
 pub use pubsub::pubsub;
 pub use purge::{PurgeGate, purge};
-
-/// The largest notification accepted. An object's metadata is about 1 KiB plus its custom
-/// metadata (at most 8 KiB in Cloud Storage), a push envelope adds base64 (a third more) and the
-/// attributes: 64 KiB leaves room and keeps 80 requests at once small.
-pub const NOTIFICATION_BODY_LIMIT: BodyLimit = BodyLimit(64 * 1024);
-/// The most JSON values a notification (the push envelope, its data, a CloudEvent) may hold: a
-/// real one has a few dozen, a few hundred with custom metadata. Each stored value is a Datastore
-/// value of about 100 bytes: 80 requests at the limit stay a few MiB.
-pub const NOTIFICATION_JSON_VALUES: JsonValueLimit = JsonValueLimit(1_000);
 
 /// The original's text, trailing space included.
 pub const ROOT_TEXT: &str = "Storage logging service. ";
@@ -44,37 +31,27 @@ pub fn configure(
         .app_data(web::Data::new(purge_settings))
         .app_data(purge_gate)
         .service(common::routes::root(ROOT_TEXT))
-        // The caller is verified (when verification is on) before the handler reads the body.
+        // The caller is verified (when verification is on) before the handler reads the body,
+        // by the rule of the route named here.
         .service(
-            common::routes::post("/api/v1/pubsub", pubsub)
-                .app_data(NOTIFICATION_BODY_LIMIT)
-                .app_data(NOTIFICATION_JSON_VALUES)
-                .wrap(from_fn(verify_caller)),
+            common::routes::post(VerifiedRoute::Pubsub.path(), pubsub)
+                .app_data(notification::BODY_LIMIT)
+                .app_data(notification::JSON_VALUES)
+                .wrap(from_fn(|req, next| {
+                    verify_caller(VerifiedRoute::Pubsub, req, next)
+                })),
         )
         .service(
-            common::routes::post("/api/v1/events", events)
-                .app_data(NOTIFICATION_BODY_LIMIT)
-                .app_data(NOTIFICATION_JSON_VALUES)
-                .wrap(from_fn(verify_caller)),
+            common::routes::post(VerifiedRoute::Events.path(), events)
+                .app_data(notification::BODY_LIMIT)
+                .app_data(notification::JSON_VALUES)
+                .wrap(from_fn(|req, next| {
+                    verify_caller(VerifiedRoute::Events, req, next)
+                })),
         )
-        .service(common::routes::get("/api/v1/purge", purge).wrap(from_fn(verify_caller)));
-}
-
-/// The answer to a notification, however it came: an upload is stored once under `key` and
-/// answered with what was stored; any other event is acknowledged.
-async fn store_event(
-    datastore: &Datastore,
-    key: Option<&str>,
-    event: Event,
-) -> Result<HttpResponse, ApiError> {
-    match event {
-        Event::Ignored { event_type } => {
-            log::debug!("ignored {event_type} event");
-            Ok(HttpResponse::Ok().json(json!({"message": "This is not a file upload event."})))
-        }
-        Event::Upload(object) => {
-            let stored = storage_log::record(datastore, key, object).await?;
-            Ok(HttpResponse::Ok().json(stored))
-        }
-    }
+        .service(
+            common::routes::get(VerifiedRoute::Purge.path(), purge).wrap(from_fn(|req, next| {
+                verify_caller(VerifiedRoute::Purge, req, next)
+            })),
+        );
 }

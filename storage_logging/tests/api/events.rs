@@ -144,3 +144,30 @@ async fn malformed_events_are_400_json_and_store_nothing() {
     );
     assert!(app.storage_logs().await.is_empty());
 }
+
+#[actix_web::test]
+async fn an_upload_published_through_an_eventarc_pubsub_trigger_and_pushed_is_stored_once() {
+    let app = spawn_app().await;
+    let object = object_metadata("both-ways.txt");
+    let push = envelope("OBJECT_FINALIZE", &object, "2070443601311540");
+    // The trigger's event carries the push envelope as its data; its id is the message id.
+    let (status, body) = app
+        .send_binary_event(
+            "google.cloud.pubsub.topic.v1.messagePublished",
+            "2070443601311540",
+            &push,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_echoes_with_timestamp(&body, &object);
+    let (status, body) = app.push(&push).await;
+    assert_eq!(status, 200, "{body}");
+
+    let logs = app.storage_logs().await;
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0]["key"]["path"][0]["name"], "2070443601311540");
+    assert_eq!(
+        logs[0]["properties"]["name"]["stringValue"],
+        "both-ways.txt"
+    );
+}

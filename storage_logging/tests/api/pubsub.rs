@@ -157,3 +157,41 @@ async fn payload_format_none_stores_the_attributes() {
     assert_eq!(p["generation"]["stringValue"], "1593600000123456");
     assert_eq!(p["eventTime"]["stringValue"], "2020-07-01T10:40:00.123Z");
 }
+
+#[actix_web::test]
+async fn a_push_without_a_usable_message_id_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let object = object_metadata("no-id.txt");
+    for ids in [
+        json!({}),
+        json!({"messageId": ""}),
+        json!({"messageId": 42}),
+    ] {
+        let mut push = envelope("OBJECT_FINALIZE", &object, "unused");
+        let message = push["message"].as_object_mut().expect("object");
+        message.remove("messageId");
+        message.remove("message_id");
+        message.extend(ids.as_object().expect("object").clone());
+        let (status, body) = app.push(&push).await;
+        assert_eq!(status, 400, "{ids}: {body}");
+        let reason = body["message"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("messageId must be a non-empty string"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.storage_logs().await.len(), 0);
+}
+
+#[actix_web::test]
+async fn an_empty_message_id_beside_a_usable_message_id_uses_the_usable_one() {
+    let app = spawn_app().await;
+    let object = object_metadata("snake.txt");
+    let mut push = envelope("OBJECT_FINALIZE", &object, "4242");
+    push["message"]["messageId"] = json!("");
+    let (status, body) = app.push(&push).await;
+    assert_eq!(status, 200, "{body}");
+    let logs = app.storage_logs().await;
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0]["key"]["path"][0]["name"], "4242");
+}

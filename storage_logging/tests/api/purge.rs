@@ -86,6 +86,19 @@ async fn purge_deletes_exactly_the_2000_old_logs() {
 }
 
 #[actix_web::test]
+async fn a_backlog_whose_keys_outgrow_one_grpc_answer_is_purged_page_by_page() {
+    // 3,000 keys with 1,400-byte names are about 4.5 MB as one answer, over gRPC's 4 MiB: the
+    // backlog a purge of unlimited pages could never delete (as 27,000 short keys were).
+    let app = app_with_retention(60).await;
+    seed(&app.datastore, &"k".repeat(1400), 3000, 3600).await;
+    assert_eq!(
+        purge(&app).await,
+        json!({"message": "succeeded.", "deleted": 3000, "complete": true})
+    );
+    assert_eq!(app.storage_logs().await.len(), 0);
+}
+
+#[actix_web::test]
 async fn a_purge_while_another_runs_is_409_at_once_and_the_next_one_runs() {
     let app = app_with_retention(60).await;
     seed(&app.datastore, "old", 3000, 3600).await;

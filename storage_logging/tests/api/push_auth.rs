@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use storage_logging::push_auth::PushAuthSettings;
+use storage_logging::push_auth::{PushAuthSettings, VerifiedRoute};
 use test_support::{free_port, read};
 
 use crate::helpers::{Options, TestApp, envelope, json_answer, object_metadata, spawn_app_with};
@@ -25,6 +25,8 @@ const AUDIENCE: &str = "https://storage-logging.example.run.app";
 const SERVING: usize = 0;
 const FAILING: usize = 1;
 const HANGING: usize = 2;
+/// Serves after a second, as a slow key server at a cold start.
+const SLOW: usize = 3;
 
 /// A local key server; counts the times it was asked.
 async fn serve_jwks() -> (String, Arc<AtomicUsize>) {
@@ -55,6 +57,13 @@ async fn serve_jwks_with(
                             .content_type("application/json")
                             .body(JWKS),
                         FAILING => HttpResponse::InternalServerError().finish(),
+                        SLOW => {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            HttpResponse::Ok()
+                                .insert_header(("cache-control", cache_control))
+                                .content_type("application/json")
+                                .body(JWKS)
+                        }
                         _ => {
                             tokio::time::sleep(Duration::from_secs(30)).await;
                             HttpResponse::Ok().body(JWKS)
@@ -80,10 +89,16 @@ async fn spawn_verifying_app(jwks_url: String) -> TestApp {
     .await
 }
 
+/// The hands-on's callers: Pub/Sub pushes with the push endpoint as its audience, Eventarc and
+/// Cloud Scheduler with the service URL.
 fn settings(jwks_url: &str) -> PushAuthSettings {
-    PushAuthSettings::for_all_routes(
-        &[INVOKER],
-        &[&format!("{AUDIENCE}/api/v1/pubsub"), AUDIENCE],
+    let push_audience = format!("{AUDIENCE}/api/v1/pubsub");
+    PushAuthSettings::for_routes(
+        &[
+            (VerifiedRoute::Pubsub, &[INVOKER], &[push_audience.as_str()]),
+            (VerifiedRoute::Events, &[INVOKER], &[AUDIENCE]),
+            (VerifiedRoute::Purge, &[INVOKER], &[AUDIENCE]),
+        ],
         jwks_url,
     )
 }
@@ -332,6 +347,18 @@ async fn made_up_key_ids_cannot_make_it_fetch_while_the_key_server_fails() {
 }
 
 #[actix_web::test]
+async fn a_20_kb_key_id_is_not_echoed_whole() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    assert_eq!(push_with(&app, bearer(token(&claims()))).await.0, 200);
+    let forged = sign(&claims(), TRUSTED_KEY, &"k".repeat(20_000));
+    let (status, body) = push_with(&app, bearer(forged)).await;
+    assert_eq!(status, 401, "{body:.200}");
+    let text = body.to_string();
+    assert!(text.len() < 400, "{} bytes: {text:.200}", text.len());
+}
+
+#[actix_web::test]
 async fn made_up_key_ids_cannot_make_it_fetch_again_once_it_has_keys() {
     let (jwks_url, fetches) = serve_jwks().await;
     let app = spawn_verifying_app(jwks_url).await;
@@ -472,4 +499,63 @@ async fn each_route_accepts_only_its_own_callers() {
     let mut scheduler_push = claims();
     scheduler_push["email"] = json!(SCHEDULER);
     assert_eq!(push_with(&app, bearer(token(&scheduler_push))).await.0, 403);
+}
+
+#[actix_web::test]
+async fn a_push_token_cannot_call_the_purge() {
+    let (jwks_url, _) = serve_jwks().await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let push_token = token(&claims());
+    assert_eq!(push_with(&app, bearer(push_token.clone())).await.0, 200);
+    let response = app
+        .request("GET", "/api/v1/purge", None, Vec::new())
+        .header("authorization", format!("Bearer {push_token}"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        response.status(),
+        401,
+        "the push endpoint is not the purge's audience"
+    );
+}
+
+#[actix_web::test]
+async fn a_route_the_settings_leave_out_refuses_every_caller() {
+    let (jwks_url, _) = serve_jwks().await;
+    let push_audience = format!("{AUDIENCE}/api/v1/pubsub");
+    let only_pushes = PushAuthSettings::for_routes(
+        &[(VerifiedRoute::Pubsub, &[INVOKER], &[push_audience.as_str()])],
+        &jwks_url,
+    );
+    let app = spawn_app_with(Options {
+        push_auth: Some(only_pushes),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(push_with(&app, bearer(token(&claims()))).await.0, 200);
+    let mut scheduler = claims();
+    scheduler["aud"] = json!(AUDIENCE);
+    let response = app
+        .request("GET", "/api/v1/purge", None, Vec::new())
+        .header("authorization", format!("Bearer {}", token(&scheduler)))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 403);
+}
+
+#[actix_web::test]
+async fn pushes_at_a_cold_start_wait_for_the_first_key_fetch() {
+    let (jwks_url, fetches, _) = serve_jwks_with("public, max-age=3600", SLOW).await;
+    let app = spawn_verifying_app(jwks_url).await;
+    let valid = token(&claims());
+    let pushes = (0..20).map(|_| push_with(&app, bearer(valid.clone())));
+    let statuses: Vec<u16> = futures_util::future::join_all(pushes)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    assert_eq!(statuses, vec![200; 20]);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use storage_logging::routes::NOTIFICATION_BODY_LIMIT;
+use storage_logging::notification;
 use test_support::ServiceProcess;
 use test_support::resilience::{
     assert_huge_bodies_refused, deepest_json, deepest_json_of, widest_json_of, worst_bodies_at_once,
@@ -36,7 +36,7 @@ fn service() -> ServiceProcess {
 /// `body` grown to the route's limit with a string field `pad` (attributes of a push, an
 /// extension attribute of a CloudEvent).
 fn padded(mut body: Value, pad: impl Fn(&mut Value, String)) -> Vec<u8> {
-    let room = NOTIFICATION_BODY_LIMIT.0 - body.to_string().len() - 16;
+    let room = notification::BODY_LIMIT.0 - body.to_string().len() - 16;
     pad(&mut body, "x".repeat(room));
     body.to_string().into_bytes()
 }
@@ -64,10 +64,7 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
         (
             "the widest data, padded to the limit",
             padded(
-                push_of(
-                    "wide",
-                    &widest_json_of(storage_logging::routes::NOTIFICATION_JSON_VALUES.0 - 40),
-                ),
+                push_of("wide", &widest_json_of(notification::JSON_VALUES.0 - 40)),
                 pad_attributes,
             ),
         ),
@@ -88,10 +85,7 @@ fn eighty_worst_case_events_at_once_stay_small() {
         (
             "the widest data, padded to the limit",
             padded(
-                event_of(
-                    "wide",
-                    &widest_json_of(storage_logging::routes::NOTIFICATION_JSON_VALUES.0 - 40),
-                ),
+                event_of("wide", &widest_json_of(notification::JSON_VALUES.0 - 40)),
                 pad_extension,
             ),
         ),
