@@ -64,8 +64,10 @@ const PAGE_MESSAGES: i32 = 3;
 /// of one: 80 retrieves of a name with 1 MiB messages stay far inside Cloud Run's 256 MiB.
 const PAGES_HELD: usize = 8;
 static PAGE_PERMITS: Semaphore = Semaphore::const_new(PAGES_HELD);
-/// How long a retrieve waits for a page permit before it gives up (Datastore's own deadline).
-const PERMIT_WAIT: Duration = Duration::from_secs(5);
+/// How long a retrieve waits for a page permit before it gives up: permits are handed out in
+/// turn, so 80 retrieves of 20 MB names all finish (each waits its turn for each page), and a
+/// page held by a client that stopped reading does not stop the others for good.
+const PERMIT_WAIT: Duration = Duration::from_secs(30);
 
 /// Every message of `name`, oldest first (the composite index in `index.yaml`), one at a time: a
 /// page of [`PAGE_MESSAGES`] is read when the previous one is out, so what a retrieve holds is
