@@ -166,6 +166,17 @@ fn bearer(token: String) -> Option<String> {
     Some(format!("Bearer {token}"))
 }
 
+/// `GET /api/v1/purge` with `token` as its Bearer token; the status.
+async fn purge_with(app: &TestApp, token: &str) -> u16 {
+    app.request("GET", "/api/v1/purge", None, Vec::new())
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("the service answers")
+        .status()
+        .as_u16()
+}
+
 #[actix_web::test]
 async fn a_valid_token_of_the_invoker_passes_and_keys_are_fetched_once() {
     let (jwks_url, fetches) = serve_jwks().await;
@@ -178,13 +189,7 @@ async fn a_valid_token_of_the_invoker_passes_and_keys_are_fetched_once() {
 
     let mut scheduler = claims();
     scheduler["aud"] = json!(AUDIENCE);
-    let response = app
-        .request("GET", "/api/v1/purge", None, Vec::new())
-        .header("authorization", format!("Bearer {}", token(&scheduler)))
-        .send()
-        .await
-        .expect("the service answers");
-    assert_eq!(response.status(), 200);
+    assert_eq!(purge_with(&app, &token(&scheduler)).await, 200);
     assert_eq!(fetches.load(Ordering::SeqCst), 1);
 }
 
@@ -486,16 +491,14 @@ async fn each_route_accepts_only_its_own_callers() {
         ..Options::default()
     })
     .await;
-    let purge_as = |email: &str| {
+    let token_of = |email: &str| {
         let mut caller = claims();
         caller["aud"] = json!(AUDIENCE);
         caller["email"] = json!(email);
-        app.request("GET", "/api/v1/purge", None, Vec::new())
-            .header("authorization", format!("Bearer {}", token(&caller)))
-            .send()
+        token(&caller)
     };
-    assert_eq!(purge_as(INVOKER).await.expect("answer").status(), 403);
-    assert_eq!(purge_as(SCHEDULER).await.expect("answer").status(), 200);
+    assert_eq!(purge_with(&app, &token_of(INVOKER)).await, 403);
+    assert_eq!(purge_with(&app, &token_of(SCHEDULER)).await, 200);
     let mut scheduler_push = claims();
     scheduler_push["email"] = json!(SCHEDULER);
     assert_eq!(push_with(&app, bearer(token(&scheduler_push))).await.0, 403);
@@ -507,14 +510,8 @@ async fn a_push_token_cannot_call_the_purge() {
     let app = spawn_verifying_app(jwks_url).await;
     let push_token = token(&claims());
     assert_eq!(push_with(&app, bearer(push_token.clone())).await.0, 200);
-    let response = app
-        .request("GET", "/api/v1/purge", None, Vec::new())
-        .header("authorization", format!("Bearer {push_token}"))
-        .send()
-        .await
-        .expect("answer");
     assert_eq!(
-        response.status(),
+        purge_with(&app, &push_token).await,
         401,
         "the push endpoint is not the purge's audience"
     );
@@ -536,13 +533,7 @@ async fn a_route_the_settings_leave_out_refuses_every_caller() {
     assert_eq!(push_with(&app, bearer(token(&claims()))).await.0, 200);
     let mut scheduler = claims();
     scheduler["aud"] = json!(AUDIENCE);
-    let response = app
-        .request("GET", "/api/v1/purge", None, Vec::new())
-        .header("authorization", format!("Bearer {}", token(&scheduler)))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status(), 403);
+    assert_eq!(purge_with(&app, &token(&scheduler)).await, 403);
 }
 
 #[actix_web::test]
