@@ -27,6 +27,7 @@ RSS_BUDGET_MIB=${RSS_BUDGET_MIB:-1536}
 TOOLCHAIN=${TOOLCHAIN:-stable-x86_64-unknown-linux-gnu}
 RUSTUP_SOURCE=${RUSTUP_HOME:-$HOME/.rustup}
 # Cloud Shell has rustup's proxies outside the home; these are this machine's.
+command -v rustup > /dev/null || die "needs rustup on PATH"
 RUSTUP_PROXIES=$(dirname "$(command -v rustup)")
 
 image=$BOX_DIR/home.img
@@ -43,7 +44,7 @@ if ((DRY_RUN)); then
   run mount -o loop "$image" "$home"
   run cp -a "$RUSTUP_SOURCE/toolchains/$TOOLCHAIN" "$home/.rustup/toolchains/"
   run git clone -q "$REPO_ROOT" "$home/serverless-microservices-rust"
-  run rustup component remove --toolchain stable rust-docs rustfmt clippy
+  run rustup component remove --toolchain "$TOOLCHAIN" rust-docs rustfmt clippy
   run rustup default stable
   run cargo run -p hello_world
   run cargo build -q --locked -p tools --bin pipeline-check
@@ -115,8 +116,13 @@ section_done() {
   mkdir -p "$BOX_DIR/logs"
 
   section "2 hello_world"
-  # The guide installs the minimal profile; the toolchain here came with the default one.
-  rustup component remove --toolchain stable rust-docs rustfmt clippy 2> /dev/null
+  # The guide installs the minimal profile; the toolchain here came with the default one (or
+  # some of it: what is not there needs no removing).
+  for component in rust-docs rustfmt clippy; do
+    if rustup component list --installed --toolchain "$TOOLCHAIN" | grep -q "^$component"; then
+      rustup component remove --toolchain "$TOOLCHAIN" "$component"
+    fi
+  done
   rustup default stable
   setsid cargo run -p hello_world > "$BOX_DIR/logs/hello_world.log" 2>&1 &
   hello=$!

@@ -192,15 +192,30 @@ service_account() {
   for role in "$@"; do grant project "serviceAccount:$(sa_email "$name")" "$role"; done
 }
 
+# submit_build ARGS...: `gcloud builds submit ARGS...`. The build account's roles from step 0
+# take a minute or two to reach Artifact Registry, so a first build's push can be denied
+# meanwhile: a failure whose output says so is tried again, BUILD_ATTEMPTS in all; any other
+# failure (a compile error) stops at once, as a build is minutes.
+submit_build() {
+  local attempt output
+  if ((DRY_RUN)); then run gcloud builds submit "$@"; return; fi
+  output=$(mktemp)
+  for ((attempt = 1; ; attempt++)); do
+    if gcloud builds submit "$@" 2>&1 | tee "$output"; then rm -f "$output"; return 0; fi
+    if ((attempt >= BUILD_ATTEMPTS)) || ! grep -q 'denied' "$output"; then rm -f "$output"; return 1; fi
+    log "the build's push was denied (attempt $attempt of $BUILD_ATTEMPTS): step 0's grants may" \
+      "still be propagating; again in ${RETRY_DELAY_SECONDS}s"
+    sleep "$RETRY_DELAY_SECONDS"
+  done
+}
+
 # build_and_deploy CRATE SERVICE RUNTIME_SA [gcloud run deploy flags...]: builds the crate's image
 # with Cloud Build (as the build account of step 0, sources staged in the build bucket) and deploys
 # it as a private Cloud Run service running as RUNTIME_SA.
 build_and_deploy() {
   local crate=$1 service=$2 runtime_sa=$3 new_service=1
   shift 3
-  # The build account's roles from step 0 take a minute or two to reach Artifact Registry: a first
-  # build's push can be denied meanwhile. BUILD_ATTEMPTS, not RETRY_ATTEMPTS: each is minutes.
-  RETRY_ATTEMPTS=$BUILD_ATTEMPTS retry run gcloud builds submit . --config=infra/cloudbuild.yaml \
+  submit_build . --config=infra/cloudbuild.yaml \
     --service-account="projects/$PROJECT_ID/serviceAccounts/$(sa_email "$BUILD_SA")" \
     --gcs-source-staging-dir="$BUILD_BUCKET/source" \
     --substitutions="_SERVICE=$crate,_IMAGE_NAME=$service,_REGION=$REGION,_REPOSITORY=$REPOSITORY"

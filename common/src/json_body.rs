@@ -129,16 +129,21 @@ pub fn check_json_shape(text: &[u8], max_values: usize) -> Result<(), String> {
 }
 
 /// Body bytes admitted at once across the instance, counted by what each request declares (the
-/// service's limit when chunked) from before its body is read until its answer is sent. A body
-/// and its copies (parsed JSON, Datastore values, the encoded RPC) are about three times its
-/// size: without this, 80 requests of 1 MiB held 212 MiB while a paused Datastore kept them
-/// waiting. Requests past it wait for room, unread, at most [`BODY_ROOM_WAIT`], then 503.
+/// service's limit when chunked) from before its body is read until the handler has answered (a
+/// streamed answer goes on without it). A body and its copies (parsed JSON, Datastore values, the
+/// encoded RPC) are a few times its size: without this, 80 requests of 1 MiB held 212 MiB while a
+/// paused Datastore kept them waiting. Requests past it wait for room, unread and in turn, at most
+/// [`BODY_ROOM_WAIT`], then 503.
 pub const BODY_BYTES_IN_FLIGHT: usize = 12 * 1024 * 1024;
 const BODY_ROOM_UNIT: usize = 1024;
 static BODY_ROOM: Semaphore = Semaphore::const_new(BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT);
-/// How long a request waits for [`BODY_BYTES_IN_FLIGHT`] room: past Datastore's 5 s deadline,
-/// so that room held by requests stuck on a slow Datastore comes free first.
-pub const BODY_ROOM_WAIT: Duration = Duration::from_secs(10);
+/// A body holding room must keep coming: all of it within 2 s plus a second per 128 KiB it
+/// declared (10 s for 1 MiB), or 408; so senders that trickle cannot keep the room from others.
+const ROOM_HOLD_BASE: Duration = Duration::from_secs(2);
+const ROOM_HOLD_BYTES_PER_SECOND: usize = 128 * 1024;
+/// How long a request waits for room: longer than the longest hold, so that room held by
+/// trickling senders comes free for those waiting first (the semaphore is fair).
+pub const BODY_ROOM_WAIT: Duration = Duration::from_secs(20);
 
 /// A request's share of [`BODY_BYTES_IN_FLIGHT`], kept in its extensions until it is dropped.
 struct BodyRoom {
@@ -168,12 +173,14 @@ impl FromRequest for LimitedBody {
         let req = req.clone();
         Box::pin(async move {
             let declared = checked?;
-            let room = make_room(declared.unwrap_or(limit)).await?;
+            let size = declared.unwrap_or(limit);
+            let room = make_room(size).await?;
             req.extensions_mut().insert(room);
-            tokio::time::timeout(timeout, read_body(payload, declared.unwrap_or(0), limit))
+            let deadline = timeout.min(room_hold(size));
+            tokio::time::timeout(deadline, read_body(payload, declared.unwrap_or(0), limit))
                 .await
                 .map_err(|_| ApiError::RequestTimeout {
-                    seconds: timeout.as_secs(),
+                    seconds: deadline.as_secs(),
                 })?
                 .map(LimitedBody)
         })
@@ -217,12 +224,17 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<Option<usize
     }
 }
 
+/// How long a body of `size` bytes may hold its room.
+fn room_hold(size: usize) -> Duration {
+    ROOM_HOLD_BASE + Duration::from_secs((size / ROOM_HOLD_BYTES_PER_SECOND) as u64)
+}
+
 /// Room for a body of `size` bytes in [`BODY_BYTES_IN_FLIGHT`]; 503 after [`BODY_ROOM_WAIT`].
 async fn make_room(size: usize) -> Result<BodyRoom, ApiError> {
-    let units = size
-        .div_ceil(BODY_ROOM_UNIT)
-        .clamp(1, BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT);
-    let units = u32::try_from(units).unwrap_or(u32::MAX);
+    const ROOM_UNITS: u32 = (BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT) as u32;
+    let units = u32::try_from(size.div_ceil(BODY_ROOM_UNIT))
+        .unwrap_or(ROOM_UNITS)
+        .clamp(1, ROOM_UNITS);
     tokio::time::timeout(BODY_ROOM_WAIT, BODY_ROOM.acquire_many(units))
         .await
         .map_err(|_| {

@@ -64,9 +64,11 @@ const PAGE_MESSAGES: i32 = 3;
 /// of one: 80 retrieves of a name with 1 MiB messages stay far inside Cloud Run's 256 MiB.
 const PAGES_HELD: usize = 8;
 static PAGE_PERMITS: Semaphore = Semaphore::const_new(PAGES_HELD);
-/// How long a retrieve waits for a page permit before it gives up: permits are handed out in
-/// turn, so 80 retrieves of 20 MB names all finish (each waits its turn for each page), and a
-/// page held by a client that stopped reading does not stop the others for good.
+/// How long a retrieve waits for a page permit before it gives up (503, or a cut answer after the
+/// first page): permits are handed out in turn, so 80 retrieves of 20 MB names all finish. A
+/// client that stops reading keeps its page, and its permit, until it reads on or goes (Cloud
+/// Run's request timeout, 300 s by default): 8 such clients make the others wait this long, then
+/// fail, while they stay.
 const PERMIT_WAIT: Duration = Duration::from_secs(30);
 
 /// Every message of `name`, oldest first (the composite index in `index.yaml`), one at a time: a
@@ -128,8 +130,11 @@ async fn next_message(
             return Ok(Some((stored_message(&entity), reading)));
         }
         // The page is out, the JSON of its last message written: the page and its permit go
-        // before the next one is asked for.
+        // before the next one is asked for, and the end needs no permit.
         reading.held = None;
+        if reading.pages.is_finished() {
+            return Ok(None);
+        }
         let permit = tokio::time::timeout(PERMIT_WAIT, PAGE_PERMITS.acquire())
             .await
             .map_err(|_| {

@@ -62,10 +62,18 @@ other_user() { gcloud "$@" > /dev/null; }
 
 @test "a first build whose push is denied while step 0's grants propagate is retried" {
   "$scripts/00-setup.sh"
-  FAKE_FAIL_ONCE='builds submit' run "$scripts/01-hello-world.sh"
+  FAKE_PUSH_DENIED_ONCE=1 run "$scripts/01-hello-world.sh"
   [ "$status" -eq 0 ]
-  [[ $output == *"failing once on purpose"*"attempt 1 of 3"* ]]
+  [[ $output == *"uploadArtifacts\" denied"*"attempt 1 of 3"* ]]
   holdings | grep -qx 'run services hello-world-service'
+}
+
+@test "a build that fails otherwise (a compile error) is not tried again" {
+  "$scripts/00-setup.sh"
+  : > "$FAKE_LOG"
+  FAKE_FAIL_ON='builds submit' run "$scripts/01-hello-world.sh"
+  [ "$status" -ne 0 ]
+  [ "$(grep -c 'gcloud builds submit' "$FAKE_LOG")" -eq 1 ]
 }
 
 @test "a project's first Eventarc trigger that fails while its agent is set up is retried" {
@@ -168,11 +176,12 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "a dry run calls nothing, writes nothing and prints every command" {
-  rm -f "$scripts/../.local/hands-on-sample.txt"
+  sample=$scripts/../.local/hands-on-sample.txt # written by step 3 in the checkout, when it runs
+  before=$(sha256sum "$sample" 2> /dev/null || echo absent)
   run steps --dry-run
   [ "$status" -eq 0 ]
   [ ! -s "$FAKE_LOG" ]
-  [ ! -e "$scripts/../.local/hands-on-sample.txt" ]
+  [ "$(sha256sum "$sample" 2> /dev/null || echo absent)" = "$before" ]
   [[ $output == *"gcloud run deploy storage-logging-service"* ]]
   [[ $output == *"gcloud scheduler jobs create http log-purge-job"* ]]
   run "$scripts/03b-eventarc.sh" --dry-run

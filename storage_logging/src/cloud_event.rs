@@ -114,7 +114,7 @@ impl Attributes {
             return Err(malformed(
                 id.clone(),
                 &format!(
-                    "specversion {:?} is not supported; 1.0 is.",
+                    "specversion \"{}\" is not supported; 1.0 is.",
                     common::telemetry::loggable(&version)
                 ),
             ));
@@ -141,12 +141,21 @@ impl Attributes {
 
     /// The event its data makes: a finalized event's data is the object's metadata, keyed by
     /// source and id; a published message's data is a push envelope, keyed by its message id.
+    /// A published message that is no storage notification (no `eventType` attribute: a trigger
+    /// on another topic) is acknowledged, not dead-lettered.
     fn with_data(self, data: &Map<String, Value>) -> Result<Notification, Rejection> {
         if self.event_type == OBJECT_FINALIZED {
             return Ok(Notification {
                 origin: self.origin(),
                 event: Event::Upload(data.clone()),
             });
+        }
+        let event_type = data
+            .get("message")
+            .and_then(|message| message.get("attributes"))
+            .and_then(|attributes| attributes.get("eventType"));
+        if event_type.is_none() {
+            return Ok(self.ignored());
         }
         envelope::parse(data).map_err(|inner| self.malformed(&format!("data.{}", inner.reason)))
     }
@@ -424,13 +433,18 @@ mod tests {
             parse(&headers(&binary), body.as_bytes()).expect("parsed"),
             parsed
         );
-        // Another notification type is acknowledged; a message without an id is refused.
+        // Another notification type, or a message of another topic (no eventType), is
+        // acknowledged; a storage notification without an id is refused.
         let deleted = message_published("7", "OBJECT_DELETE");
-        let ignored = parse(&structured, deleted.to_string().as_bytes());
-        assert!(matches!(
-            ignored.expect("parsed").event,
-            Event::Ignored { .. }
-        ));
+        let mut other_topic = message_published("9", "OBJECT_FINALIZE");
+        other_topic["data"]["message"]["attributes"] = json!({"attr1": "attr1-value"});
+        for acknowledged in [deleted, other_topic] {
+            let ignored = parse(&structured, acknowledged.to_string().as_bytes());
+            assert!(matches!(
+                ignored.expect("parsed").event,
+                Event::Ignored { .. }
+            ));
+        }
         let mut no_id = message_published("8", "OBJECT_FINALIZE");
         no_id["data"]["message"]
             .as_object_mut()

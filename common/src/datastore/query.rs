@@ -18,6 +18,11 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// Whether the last page has been read: [`Pages::next`] would answer `None` without asking.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
     /// The next page's entities; `None` after the last page.
     pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
         if self.finished {

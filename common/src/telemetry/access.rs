@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use log::Level;
 
 use super::trace::{TRACE, TraceContext};
-use super::{ACCESS_TARGET, MAX_LOGGED_URL_CHARS, loggable, loggable_within};
+use super::{ACCESS_TARGET, MAX_LOGGED_URL_OR_AGENT_CHARS, loggable, loggable_within};
 
 /// Middleware: runs the request with its trace context and writes its access line.
 pub async fn request_telemetry(
@@ -51,12 +51,12 @@ impl From<&ServiceRequest> for AccessRequest {
         let info = req.connection_info();
         Self {
             method: req.method().clone(),
-            url: loggable_within(&req.uri().to_string(), MAX_LOGGED_URL_CHARS),
+            url: loggable_within(&req.uri().to_string(), MAX_LOGGED_URL_OR_AGENT_CHARS),
             protocol: protocol(req.version()),
             user_agent: req.headers().get(header::USER_AGENT).map(|agent| {
                 loggable_within(
                     &String::from_utf8_lossy(agent.as_bytes()),
-                    MAX_LOGGED_URL_CHARS,
+                    MAX_LOGGED_URL_OR_AGENT_CHARS,
                 )
             }),
             remote_ip: client_ip(req.headers()).or_else(|| info.peer_addr().map(str::to_owned)),
@@ -145,13 +145,16 @@ mod tests {
             .insert_header((header::USER_AGENT, agent.as_str()))
             .to_srv_request();
         let access = AccessRequest::from(&req);
-        assert_eq!(access.url.chars().count(), MAX_LOGGED_URL_CHARS + 1);
+        assert_eq!(
+            access.url.chars().count(),
+            MAX_LOGGED_URL_OR_AGENT_CHARS + 1
+        );
         let logged_agent = access.user_agent.expect("a user agent");
         assert!(
             logged_agent.starts_with("agent\\u{202e}b"),
             "{logged_agent:.20}"
         );
-        assert!(logged_agent.chars().count() < MAX_LOGGED_URL_CHARS + 10);
+        assert!(logged_agent.chars().count() < MAX_LOGGED_URL_OR_AGENT_CHARS + 10);
     }
 
     #[test]

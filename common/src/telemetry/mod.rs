@@ -43,7 +43,7 @@ pub fn init(config: &Config) {
 pub const MAX_LOGGED_CHARS: usize = 128;
 
 /// The longest request URL or user agent an access line carries.
-pub const MAX_LOGGED_URL_CHARS: usize = 1024;
+pub const MAX_LOGGED_URL_OR_AGENT_CHARS: usize = 1024;
 
 /// A sender's text as a log line or an answer may carry it: at most [`MAX_LOGGED_CHARS`], control
 /// characters escaped (a `%0A` in a CloudEvent id must not start a line of its own in text mode).
@@ -66,7 +66,7 @@ pub fn loggable_within(text: &str, max_chars: usize) -> String {
 pub(crate) fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() || is_invisible_format(c) {
+        if c.is_control() || is_separator_or_invisible(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -75,15 +75,19 @@ pub(crate) fn escape_controls(text: &str) -> String {
     out
 }
 
-/// Separators a viewer may break a line at, and format characters that change how text shows.
-fn is_invisible_format(c: char) -> bool {
+/// Separators a viewer may break a line at, and the invisible format characters (Unicode's Cf
+/// outside scripts' own marks) that change how text shows.
+fn is_separator_or_invisible(c: char) -> bool {
     matches!(c,
         '\u{2028}' | '\u{2029}' // line and paragraph separators
+        | '\u{00ad}' // soft hyphen
         | '\u{200b}'..='\u{200f}' // zero-width spaces and joiners, left/right-to-left marks
         | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
-        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{206f}' // bidi isolates, deprecated format controls
         | '\u{061c}' // Arabic letter mark
         | '\u{feff}' // zero-width no-break space
+        | '\u{e0000}'..='\u{e007f}' // tag characters
     )
 }
 
@@ -119,6 +123,7 @@ mod tests {
     fn separators_and_bidi_controls_are_escaped() {
         assert_eq!(loggable("a\u{2028}b\u{2029}c"), "a\\u{2028}b\\u{2029}c");
         assert_eq!(loggable("cat\u{202e}gnp.exe"), "cat\\u{202e}gnp.exe");
+        assert_eq!(loggable("a\u{00ad}b\u{e0041}"), "a\\u{ad}b\\u{e0041}");
         assert_eq!(
             loggable("\u{2066}x\u{2069}\u{200f}\u{feff}"),
             "\\u{2066}x\\u{2069}\\u{200f}\\u{feff}"

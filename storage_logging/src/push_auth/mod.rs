@@ -7,7 +7,7 @@
 //! platform). Each verified route names its rule where it is wrapped ([`verify_caller`] with a
 //! [`VerifiedRoute`]), and each has its own callers and audiences, so that a push token cannot
 //! call the purge. It runs as a middleware, before anything reads the body: an unauthenticated
-//! request is a 401, whatever its body.
+//! request is a 401 (403 on a route without callers), whatever its body.
 //!
 //! [`settings`] reads who may call what, [`keys`] keeps Google's keys, [`verification`] checks
 //! one token.

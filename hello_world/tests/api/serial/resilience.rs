@@ -1,6 +1,10 @@
 //! The real binary under hostile clients (bounds stated in the README, "Reliability").
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use test_support::ServiceProcess;
 use test_support::resilience::{
@@ -43,4 +47,73 @@ fn eighty_worst_case_requests_at_once_stay_small() {
     ];
     let peak = worst_bodies_at_once(&start(), "/api/v1/hello", "application/json", &bodies, 3);
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
+}
+
+/// Opens a POST that declares a 1 MiB body and sends it a byte every 200 ms until the server
+/// answers or `stop` is set; the status line it got, if any.
+fn trickle_a_declared_mebibyte(port: u16, stop: Arc<AtomicBool>) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .ok()?;
+    let head = "POST /api/v1/hello HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n";
+    stream.write_all(head.as_bytes()).ok()?;
+    let mut answer = [0u8; 12];
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(12) = stream.read(&mut answer) {
+            return Some(String::from_utf8_lossy(&answer).into_owned());
+        }
+        stream.write_all(b" ").ok()?;
+    }
+    None
+}
+
+#[test]
+fn bodies_that_trickle_in_cannot_keep_the_body_room_from_others() {
+    let _heavy = test_support::heavy_test_blocking();
+    let service = start();
+    let port = service.port;
+    // More declared bytes than the instance admits at once, each arriving a byte at a time.
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders = common::json_body::BODY_BYTES_IN_FLIGHT / (1024 * 1024) + 2;
+    let trickling: Vec<_> = (0..senders)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || trickle_a_declared_mebibyte(port, stop))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = json_of_size("name", 1024 * 1024);
+    let head = format!(
+        "POST /api/v1/hello HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(&[head.as_bytes(), &body].concat())
+        .expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let waited = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let trickled: Vec<Option<String>> = trickling
+        .into_iter()
+        .map(|sender| sender.join().expect("a sender thread"))
+        .collect();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "after {waited:?}: {answer:.200}"
+    );
+    // The senders that held room were cut off with a 408.
+    assert!(
+        trickled
+            .iter()
+            .flatten()
+            .any(|status| status == "HTTP/1.1 408"),
+        "{trickled:?}"
+    );
 }
