@@ -386,15 +386,3 @@ start_datastore_emulator() {
 firestore_emulator_command() {
   echo gcloud emulators firestore start --database-mode=datastore-mode "--host-port=$1"
 }
-
-# stop_pid PID: stops a process we started (TERM, then KILL after 10 s) and its children.
-stop_pid() {
-  local pid=$1 children
-  kill -0 "$pid" 2>/dev/null || return 0
-  children=$(pgrep -P "$pid" || true)
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  # shellcheck disable=SC2086  # a list of PIDs
-  [[ -z $children ]] || kill -KILL $children 2>/dev/null || true
-}
