@@ -2,9 +2,40 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::ServiceProcess;
+
+/// Sends `POST path` declaring a `declared`-byte JSON body, then one byte of it every 200 ms,
+/// until the server answers or `stop` is set; the answer (head and JSON body), if one came.
+pub fn trickle_body(port: u16, path: &str, declared: usize, stop: &AtomicBool) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .ok()?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    let complete =
+        |answer: &[u8]| answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}");
+    let mut answer = Vec::new();
+    let mut buffer = [0; 1024];
+    while !complete(&answer) {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => answer.extend_from_slice(&buffer[..read]),
+            // Nothing within 200 ms: the next byte of the body.
+            Err(_) => {
+                if stop.load(Ordering::Relaxed) || stream.write_all(b" ").is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    (!answer.is_empty()).then(|| String::from_utf8_lossy(&answer).into_owned())
+}
 
 /// Peak resident memory of the process so far (VmHWM), in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {

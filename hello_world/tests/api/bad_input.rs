@@ -1,11 +1,11 @@
 //! Where the original answers tracebacks, 500s or HTML, we answer a JSON message with a 4xx.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use test_support::bad_input::{JSON, assert_json_errors, bodiless, json_with_long_string, post};
 use test_support::read;
+use test_support::resilience::trickle_body;
 
 use crate::helpers::spawn_app;
 
@@ -136,37 +136,6 @@ async fn the_limit_is_inclusive() {
     }
 }
 
-/// The answer to a POST whose body trickles in a byte every 200 ms and never ends: status line.
-fn answer_to_a_trickling_body(port: u16) -> std::io::Result<(String, Duration)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    stream.write_all(
-        b"POST /api/v1/hello HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
-    )?;
-    let mut writer = stream.try_clone()?;
-    std::thread::spawn(move || {
-        while writer.write_all(b" ").is_ok() {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
-    let started = Instant::now();
-    let mut answer = Vec::new();
-    let mut buffer = [0; 1024];
-    let complete =
-        |answer: &[u8]| answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}");
-    while !complete(&answer) {
-        let read = stream.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        answer.extend_from_slice(&buffer[..read]);
-    }
-    Ok((
-        String::from_utf8_lossy(&answer).into_owned(),
-        started.elapsed(),
-    ))
-}
-
 #[actix_web::test]
 async fn a_body_that_has_not_all_arrived_within_the_body_timeout_is_408() {
     let mut config = test_support::test_config();
@@ -174,11 +143,14 @@ async fn a_body_that_has_not_all_arrived_within_the_body_timeout_is_408() {
     let application = hello_world::startup::build(&config).expect("bind a free port");
     let port = application.port();
     actix_web::rt::spawn(application.run_until_stopped());
-    let (answer, waited) =
-        actix_web::rt::task::spawn_blocking(move || answer_to_a_trickling_body(port))
-            .await
-            .expect("the client thread")
-            .expect("an answer");
+    let started = Instant::now();
+    let answer = actix_web::rt::task::spawn_blocking(move || {
+        trickle_body(port, "/api/v1/hello", 1000, &AtomicBool::new(false))
+    })
+    .await
+    .expect("the client thread")
+    .expect("an answer");
+    let waited = started.elapsed();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
         answer.ends_with(r#"{"message":"the request body did not arrive within 1 s"}"#),
