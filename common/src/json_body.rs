@@ -235,15 +235,14 @@ async fn make_room(size: usize) -> Result<BodyRoom, ApiError> {
     let units = u32::try_from(size.div_ceil(BODY_ROOM_UNIT))
         .unwrap_or(ROOM_UNITS)
         .clamp(1, ROOM_UNITS);
-    tokio::time::timeout(BODY_ROOM_WAIT, BODY_ROOM.acquire_many(units))
+    crate::budget::share_within(&BODY_ROOM, units, BODY_ROOM_WAIT)
         .await
-        .map_err(|_| {
+        .map(|permit| BodyRoom { _permit: permit })
+        .ok_or_else(|| {
             ApiError::Unavailable(format!(
                 "no room for a {size}-byte body within {BODY_ROOM_WAIT:?}: {BODY_BYTES_IN_FLIGHT} bytes in flight"
             ))
-        })?
-        .map(|permit| BodyRoom { _permit: permit })
-        .map_err(|e| ApiError::Unavailable(format!("body room closed: {e}")))
+        })
 }
 
 /// Reads the body, stopping as soon as it passes `limit` (chunked bodies declare no length), into

@@ -1,6 +1,7 @@
 //! What the three services share: configuration, telemetry, start-up and shutdown, the error
-//! contract and JSON bodies.
+//! contract, JSON bodies and process-wide budgets.
 
+pub mod budget;
 pub mod configuration;
 #[cfg(feature = "datastore")]
 pub mod datastore;

@@ -135,14 +135,13 @@ async fn next_message(
         if reading.pages.is_finished() {
             return Ok(None);
         }
-        let permit = tokio::time::timeout(PERMIT_WAIT, PAGE_PERMITS.acquire())
+        let permit = common::budget::share_within(&PAGE_PERMITS, 1, PERMIT_WAIT)
             .await
-            .map_err(|_| {
+            .ok_or_else(|| {
                 DatastoreError::Unavailable(format!(
                     "{PAGES_HELD} pages of retrieves held for over {PERMIT_WAIT:?}"
                 ))
-            })?
-            .map_err(|e| DatastoreError::Unavailable(format!("page permits closed: {e}")))?;
+            })?;
         let Some(page) = reading.pages.next().await? else {
             return Ok(None);
         };
