@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # handson.md and the step scripts, checked against other people's code where possible: the
 # installed gcloud parses every command (real_gcloud.py), the guide says the same commands as the
-# scripts (check_handson.py), and each section of the guide runs in a fresh shell (guide_sections.py).
+# scripts (check_handson.py), and each section of the guide runs in a fresh shell (guide_sections.py); the docs' links resolve.
 # Project and region are not the defaults, so that a value written into a script or the guide shows.
 
 setup_file() {
@@ -31,4 +31,8 @@ setup_file() {
 
 @test "every code excerpt of handson.md is in the file its caption names" {
   python3 "$BATS_TEST_DIRNAME/check_excerpts.py" "$BATS_TEST_DIRNAME/../../handson.md" "$BATS_TEST_DIRNAME/../.."
+}
+
+@test "every relative link of the README, docs/ and handson.md names a file and heading that exist" {
+  python3 "$BATS_TEST_DIRNAME/check_doc_links.py" "$BATS_TEST_DIRNAME/../.."
 }

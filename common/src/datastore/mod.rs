@@ -1,9 +1,10 @@
 //! The one Datastore layer, on gcloud-sdk's gRPC client: settings read from the environment, the
 //! errors and the HTTP answer each gets, the client, and queries page by page.
 //!
-//! One client per HTTP worker, connected lazily on that worker's runtime (README, "Datastore"). A
-//! service starts and answers while Datastore is down: every call is bounded by a deadline (503 when
-//! it passes), and a failed connection is retried by the next call, so it recovers by itself.
+//! One client per HTTP worker, connected lazily on that worker's runtime (docs/reference.md,
+//! "Datastore"). A service starts and answers while Datastore is down: every call is bounded by a
+//! deadline (503 when it passes), and a failed connection is retried by the next call, so it
+//! recovers by itself.
 
 mod client;
 mod error;

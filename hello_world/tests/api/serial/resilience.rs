@@ -1,4 +1,4 @@
-//! The real binary under hostile clients (bounds stated in the README, "Reliability").
+//! The real binary under hostile clients (bounds stated in docs/reliability.md).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -31,7 +31,7 @@ fn idle_and_slow_connections_do_not_delay_other_clients() {
     assert_slow_clients_do_not_delay_others(&start(), 100, 100, Duration::from_millis(100));
 }
 
-/// The README's bound (Reliability) on the peak memory under 80 worst-case requests at once.
+/// The bound in docs/reliability.md on the peak memory under 80 worst-case requests at once.
 const PEAK_RSS_MIB: u64 = 96;
 
 #[test]

@@ -1,4 +1,4 @@
-//! The real binary under hostile clients (bounds stated in the README, "Reliability").
+//! The real binary under hostile clients (bounds stated in docs/reliability.md).
 
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
     );
 }
 
-/// The README's bound (Reliability) on the peak memory under 80 worst-case requests at once.
+/// The bound in docs/reliability.md on the peak memory under 80 worst-case requests at once.
 const PEAK_RSS_MIB: u64 = 96;
 
 fn service() -> ServiceProcess {
