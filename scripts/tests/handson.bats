@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # handson.md and the step scripts, checked against other people's code where possible: the
 # installed gcloud parses every command (real_gcloud.py), the guide says the same commands as the
-# scripts (check_handson.py), and each section of the guide runs in a fresh shell (guide_sections.py); the docs' links resolve.
+# scripts (check_handson.py), each section of the guide runs in a fresh shell (guide_sections.py),
+# and every relative link of the docs resolves (check_doc_links.py).
 # Project and region are not the defaults, so that a value written into a script or the guide shows.
 
 setup_file() {
