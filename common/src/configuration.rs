@@ -80,13 +80,23 @@ impl Env<fn(&str) -> Option<String>> {
     pub fn process() -> Self {
         Env(|name| std::env::var(name).ok())
     }
+
+    /// Only these variables set, as a test sets them.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + use<>> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Env(move |name: &str| {
+            pairs
+                .iter()
+                .find(|(set, _)| set == name)
+                .map(|(_, value)| value.clone())
+        })
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
-    pub fn from_fn(lookup: F) -> Self {
-        Env(lookup)
-    }
-
     /// The variable's value; unset and empty are the same.
     pub fn text(&self, variable: &str) -> Option<String> {
         (self.0)(variable).filter(|value| !value.is_empty())
@@ -175,13 +185,7 @@ mod tests {
     use super::*;
 
     fn read(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::read(&Env::from_fn(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        }))
+        Config::read(&Env::from_pairs(vars))
     }
 
     #[test]

@@ -50,13 +50,8 @@ impl Settings {
 mod tests {
     use super::*;
 
-    fn read(vars: &'static [(&'static str, &'static str)]) -> Result<PurgeSettings, ConfigError> {
-        let env = Env::from_fn(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        });
-        Settings::read(&env).map(|settings| settings.purge)
+    fn read(vars: &[(&str, &str)]) -> Result<PurgeSettings, ConfigError> {
+        Settings::read(&Env::from_pairs(vars)).map(|settings| settings.purge)
     }
 
     #[test]

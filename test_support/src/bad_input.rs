@@ -50,6 +50,68 @@ pub fn json_with_long_string(prefix: &str, field: &str, size: usize) -> Vec<u8> 
     body
 }
 
+/// What every JSON route answers alike (`common::json_body` decides it, and unit-tests each
+/// case): no, a non-JSON or a form Content-Type; an empty body, invalid JSON or UTF-8, a value that
+/// is not an object; a body over the route's `limit` in bytes; a GET.
+pub fn json_body_mistakes(path: &'static str, limit: usize) -> Vec<Case> {
+    const NOT_AN_OBJECT: &str = "The request body must be a JSON object.";
+    vec![
+        post(
+            path,
+            None,
+            "",
+            415,
+            "Content-Type must be application/json; the request has none.",
+        ),
+        post(
+            path,
+            Some("text/plain"),
+            "{}",
+            415,
+            "Content-Type must be application/json, not \"text/plain\".",
+        ),
+        post(
+            path,
+            Some("application/x-www-form-urlencoded"),
+            "name=Bob",
+            415,
+            "Content-Type must be application/json, not \"application/x-www-form-urlencoded\".",
+        ),
+        post(
+            path,
+            JSON,
+            "",
+            400,
+            "The request body is empty; a JSON object is required.",
+        ),
+        post(
+            path,
+            JSON,
+            "{",
+            400,
+            "The request body is not valid JSON: EOF while parsing an object at line 1 column 1.",
+        ),
+        post(
+            path,
+            JSON,
+            &b"{\"name\":\"\xff\"}"[..],
+            400,
+            "The request body is not valid JSON: invalid unicode code point at line 1 column 10.",
+        ),
+        post(path, JSON, "[{}]", 400, NOT_AN_OBJECT),
+        post(path, JSON, "null", 400, NOT_AN_OBJECT),
+        post(path, JSON, r#""Bob""#, 400, NOT_AN_OBJECT),
+        post(
+            path,
+            JSON,
+            json_with_long_string("", "name", 10 * 1024 * 1024),
+            413,
+            &format!("request body is larger than the limit of {limit} bytes"),
+        ),
+        bodiless("GET", path, 405, "method not allowed; allowed: POST"),
+    ]
+}
+
 /// Sends every case; each must get its status, a JSON body, and exactly its message.
 pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
     for case in cases {

@@ -1,6 +1,7 @@
 //! For tests only: the Google Cloud emulators as processes a test owns, and Datastore read
 //! through its REST API, apart from the gRPC code under test.
 
+mod app;
 pub mod bad_input;
 mod datastore_rest;
 mod emulator;
@@ -13,6 +14,7 @@ mod proxy;
 mod pubsub;
 pub mod resilience;
 
+pub use app::{TestApp, datastore_namespace};
 pub use datastore_rest::DatastoreRest;
 pub use emulator::{Emulator, EmulatorKind};
 pub use http::{ServiceClient, is_http_date, read};
@@ -43,7 +45,7 @@ async fn emulator_call(
 /// The service configuration of an in-process test: defaults, on a free port of loopback.
 /// With `TEST_LOG` set (e.g. `TEST_LOG=debug`), the services' logs go to stderr.
 pub fn test_config() -> common::Config {
-    let mut config = common::Config::read(&common::configuration::Env::from_fn(|_| None))
+    let mut config = common::Config::read(&common::configuration::Env::from_pairs(&[]))
         .expect("the defaults are valid");
     if let Ok(filter) = std::env::var("TEST_LOG") {
         config.log_filter = filter;
@@ -88,19 +90,4 @@ pub fn shared_datastore_host() -> String {
              the Datastore emulator"
         )
     })
-}
-
-/// Tests that load the machine, kill or restart emulators, or bound latencies hold this while they
-/// run, so that within a test binary they run one at a time and never beside each other (cargo
-/// runs the test binaries themselves one after another).
-static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// [`HEAVY`], from an async test.
-pub async fn heavy_test() -> tokio::sync::MutexGuard<'static, ()> {
-    HEAVY.lock().await
-}
-
-/// [`HEAVY`], from a plain test.
-pub fn heavy_test_blocking() -> tokio::sync::MutexGuard<'static, ()> {
-    HEAVY.blocking_lock()
 }

@@ -247,3 +247,25 @@ fn str_of(value: &Value) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| value.to_string())
 }
+
+/// The two tests that keep `openapi/<service>.json` and the service from drifting apart, for the
+/// service that `spawn` (an async fn returning a `TestApp`) starts: the documented operations are
+/// the registered routes, and the service answers as documented.
+#[macro_export]
+macro_rules! openapi_tests {
+    ($service:literal, $spawn:path) => {
+        #[actix_web::test]
+        async fn the_description_lists_exactly_the_routes_the_service_registers() {
+            let app = $spawn().await;
+            $crate::openapi::Spec::of($service).check_routes(&app).await;
+        }
+
+        #[actix_web::test]
+        async fn the_service_answers_as_its_description_says() {
+            let app = $spawn().await;
+            $crate::openapi::Spec::of($service)
+                .check_against(&app)
+                .await;
+        }
+    };
+}

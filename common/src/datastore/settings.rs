@@ -45,13 +45,7 @@ mod tests {
 
     #[test]
     fn settings_follow_the_official_clients() {
-        let read = |vars: &'static [(&'static str, &'static str)]| {
-            DatastoreSettings::read(&Env::from_fn(|name| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }))
-        };
+        let read = |vars: &[(&str, &str)]| DatastoreSettings::read(&Env::from_pairs(vars));
         let defaults = read(&[]).expect("valid");
         assert_eq!(defaults.emulator_host, None);
         assert_eq!(defaults.project_id, None);

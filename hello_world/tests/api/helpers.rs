@@ -3,15 +3,12 @@
 
 use std::process::Command;
 
-use test_support::{ServiceClient, test_config};
+use test_support::{TestApp, test_config};
 
 /// Starts the service in this process on a free port.
-pub async fn spawn_app() -> ServiceClient {
-    let config = test_config();
-    let application = hello_world::startup::build(&config).expect("bind a free port");
-    let client = ServiceClient::new(application.port());
-    actix_web::rt::spawn(application.run_until_stopped());
-    client
+pub async fn spawn_app() -> TestApp {
+    let application = hello_world::startup::build(&test_config()).expect("bind a free port");
+    TestApp::run(application, ())
 }
 
 /// Runs the binary with `vars` and no PORT default; its exit code and stderr.

@@ -1,9 +1,7 @@
 //! Where the original answers 500s or tracebacks, message_board answers a JSON 4xx.
 
 use serde_json::Value;
-use test_support::bad_input::{
-    Case, JSON, assert_json_errors, bodiless, json_with_long_string, post,
-};
+use test_support::bad_input::{Case, JSON, assert_json_errors, json_body_mistakes, post};
 
 use crate::helpers::spawn_app;
 
@@ -17,16 +15,7 @@ async fn bad_input_is_a_json_4xx_and_stores_nothing() {
     let app = spawn_app().await;
     let mut cases: Vec<Case> = Vec::new();
     for path in [STORE, RETRIEVE] {
-        cases.extend([
-            post(path, None, "", 415, "Content-Type must be application/json; the request has none."),
-            post(path, JSON, "", 400, "The request body is empty; a JSON object is required."),
-            post(path, JSON, r#"{"name":"a","#, 400, "The request body is not valid JSON: EOF while parsing a value at line 1 column 12."),
-            post(path, JSON, r#"[{"name":"a","message":"b"}]"#, 400, "The request body must be a JSON object."),
-            post(path, JSON, "null", 400, "The request body must be a JSON object."),
-            post(path, Some("text/plain"), r#"{"name":"a","message":"b"}"#, 415, "Content-Type must be application/json, not \"text/plain\"."),
-            post(path, JSON, json_with_long_string(r#""name":"big","#, "message", 10 * 1024 * 1024), 413, "request body is larger than the limit of 1048576 bytes"),
-            bodiless("GET", path, 405, "method not allowed; allowed: POST"),
-        ]);
+        cases.extend(json_body_mistakes(path, 1024 * 1024));
     }
     cases.extend([
         post(STORE, JSON, r#"{"message":"m"}"#, 400, STORE_REQUIRED),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use test_support::{DatastoreRest, Emulator, EmulatorKind, is_http_date};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_on};
+use crate::helpers::{Board, TestApp, spawn_app, spawn_app_on};
 
 #[actix_web::test]
 async fn messages_come_back_oldest_first_with_http_dates() {

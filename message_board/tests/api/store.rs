@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use test_support::{is_http_date, read};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Board, spawn_app};
 
 #[actix_web::test]
 async fn store_answers_the_message_with_an_http_date() {

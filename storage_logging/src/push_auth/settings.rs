@@ -187,13 +187,7 @@ mod tests {
     use super::*;
 
     fn read(vars: &[(&str, &str)]) -> Result<Option<PushAuthSettings>, ConfigError> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        PushAuthSettings::read(&Env::from_fn(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        }))
+        PushAuthSettings::read(&Env::from_pairs(vars))
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 use serde_json::{Value, json};
 use test_support::ServiceProcess;
-use test_support::bad_input::{JSON, assert_json_errors, bodiless, json_with_long_string, post};
+use test_support::bad_input::{
+    assert_json_errors, bodiless, json_body_mistakes, json_with_long_string, post,
+};
 
-use crate::helpers::{envelope, object_metadata, spawn_app};
+use crate::helpers::{StorageLogging, envelope, object_metadata, spawn_app};
 
 #[actix_web::test]
 async fn malformed_deliveries_are_a_400_with_the_reason() {
@@ -135,43 +137,8 @@ async fn http_level_mistakes_are_json_4xx() {
     let app = spawn_app().await;
     const PUBSUB: &str = "/api/v1/pubsub";
     const EVENTS: &str = "/api/v1/events";
-    let cases = vec![
-        post(
-            PUBSUB,
-            None,
-            "",
-            415,
-            "Content-Type must be application/json; the request has none.",
-        ),
-        post(
-            PUBSUB,
-            JSON,
-            r#"{"message":"#,
-            400,
-            "The request body is not valid JSON: EOF while parsing a value at line 1 column 11.",
-        ),
-        post(
-            PUBSUB,
-            JSON,
-            "[]",
-            400,
-            "The request body must be a JSON object.",
-        ),
-        post(
-            PUBSUB,
-            Some("text/plain"),
-            "{}",
-            415,
-            "Content-Type must be application/json, not \"text/plain\".",
-        ),
-        post(
-            PUBSUB,
-            JSON,
-            json_with_long_string("", "message", 10 * 1024 * 1024),
-            413,
-            "request body is larger than the limit of 65536 bytes",
-        ),
-        bodiless("GET", PUBSUB, 405, "method not allowed; allowed: POST"),
+    let mut cases = json_body_mistakes(PUBSUB, 64 * 1024);
+    cases.extend([
         post(
             EVENTS,
             Some("application/cloudevents+json"),
@@ -193,7 +160,7 @@ async fn http_level_mistakes_are_json_4xx() {
             405,
             "method not allowed; allowed: GET",
         ),
-    ];
+    ]);
     assert_json_errors(&app, cases).await;
 }
 

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    EVENT_SOURCE, assert_echoes_with_timestamp, envelope, json_answer, object_metadata, spawn_app,
+    EVENT_SOURCE, StorageLogging, assert_echoes_with_timestamp, envelope, json_answer,
+    object_metadata, spawn_app,
 };
 
 const FINALIZED: &str = "google.cloud.storage.object.v1.finalized";

@@ -4,28 +4,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::datastore::DatastoreSettings;
 use serde_json::{Value, json};
 use storage_logging::push_auth::PushAuthSettings;
 use storage_logging::settings::{PurgeSettings, Settings};
-use test_support::{
-    DatastoreRest, PROJECT, ServiceClient, read, shared_datastore_host, test_config,
-    unique_namespace,
-};
+use test_support::{DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config};
 
-pub struct TestApp {
-    pub client: ServiceClient,
-    pub port: u16,
-    pub datastore: DatastoreRest,
-}
-
-impl std::ops::Deref for TestApp {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.client
-    }
-}
+pub type TestApp = test_support::TestApp<DatastoreRest>;
 
 pub struct Options {
     pub datastore_host: String,
@@ -50,15 +34,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    let namespace = unique_namespace("storage");
+    let (datastore, view) =
+        datastore_namespace("storage", &options.datastore_host, options.deadline);
     let settings = Settings {
-        datastore: DatastoreSettings {
-            emulator_host: Some(options.datastore_host.clone()),
-            project_id: Some(PROJECT.to_owned()),
-            database_id: String::new(),
-            namespace: namespace.clone(),
-            deadline: options.deadline,
-        },
+        datastore,
         purge: PurgeSettings {
             retention: options.retention,
             time_budget: Duration::from_secs(50),
@@ -67,24 +46,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let application =
         storage_logging::startup::build(&test_config(), settings).expect("bind a free port");
-    let port = application.port();
-    actix_web::rt::spawn(application.run_until_stopped());
-    TestApp {
-        client: ServiceClient::new(port),
-        port,
-        datastore: DatastoreRest::new(&options.datastore_host, &namespace),
-    }
+    TestApp::run(application, view)
 }
 
-impl TestApp {
+/// storage_logging's notification routes, and what it stored.
+pub trait StorageLogging {
     /// Pushes `envelope`; status and JSON body.
-    pub async fn push(&self, envelope: &Value) -> (u16, Value) {
-        json_answer(self.post_json("/api/v1/pubsub", envelope).await).await
-    }
-
-    pub async fn storage_logs(&self) -> Vec<Value> {
-        self.datastore.entities("StorageLog").await
-    }
+    async fn push(&self, envelope: &Value) -> (u16, Value);
+    /// Sends a CloudEvent in binary mode, as Eventarc does: attributes in `ce-*` headers, the
+    /// data as the body. Status and JSON body.
+    async fn send_binary_event(&self, event_type: &str, id: &str, data: &Value) -> (u16, Value);
+    /// Sends a CloudEvent in structured mode: the whole event as `application/cloudevents+json`.
+    async fn send_structured_event(&self, event: &Value) -> (u16, Value);
+    async fn storage_logs(&self) -> Vec<Value>;
 }
 
 /// The JSON API object metadata a finalize notification carries (as Cloud Storage sends it).
@@ -135,15 +109,12 @@ pub fn envelope(event_type: &str, object: &Value, message_id: &str) -> Value {
 /// Where Eventarc says a Cloud Storage event comes from.
 pub const EVENT_SOURCE: &str = "//storage.googleapis.com/projects/_/buckets/demo-bucket";
 
-impl TestApp {
-    /// Sends a CloudEvent in binary mode, as Eventarc does: attributes in `ce-*` headers, the
-    /// data as the body. Status and JSON body.
-    pub async fn send_binary_event(
-        &self,
-        event_type: &str,
-        id: &str,
-        data: &Value,
-    ) -> (u16, Value) {
+impl StorageLogging for TestApp {
+    async fn push(&self, envelope: &Value) -> (u16, Value) {
+        json_answer(self.post_json("/api/v1/pubsub", envelope).await).await
+    }
+
+    async fn send_binary_event(&self, event_type: &str, id: &str, data: &Value) -> (u16, Value) {
         let subject = format!("objects/{}", data["name"].as_str().unwrap_or("x"));
         let request = self
             .request(
@@ -162,8 +133,7 @@ impl TestApp {
         json_answer(request.send().await.expect("the service answers")).await
     }
 
-    /// Sends a CloudEvent in structured mode: the whole event as `application/cloudevents+json`.
-    pub async fn send_structured_event(&self, event: &Value) -> (u16, Value) {
+    async fn send_structured_event(&self, event: &Value) -> (u16, Value) {
         let response = self
             .send(
                 "POST",
@@ -173,6 +143,10 @@ impl TestApp {
             )
             .await;
         json_answer(response).await
+    }
+
+    async fn storage_logs(&self) -> Vec<Value> {
+        self.datastore.entities("StorageLog").await
     }
 }
 

@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_echoes_with_timestamp, envelope, object_metadata, spawn_app};
+use crate::helpers::{
+    StorageLogging, assert_echoes_with_timestamp, envelope, object_metadata, spawn_app,
+};
 
 #[actix_web::test]
 async fn an_upload_is_stored_and_echoed_with_a_timestamp() {

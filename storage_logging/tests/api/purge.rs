@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use test_support::{DatastoreRest, read};
 
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::helpers::{Options, StorageLogging, TestApp, spawn_app_with};
 
 /// RFC 3339 for `seconds_ago` before now.
 fn rfc3339_ago(seconds_ago: u64) -> String {

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use storage_logging::push_auth::{PushAuthSettings, VerifiedRoute};
 use test_support::{free_port, read};
 
-use crate::helpers::{Options, TestApp, envelope, json_answer, object_metadata, spawn_app_with};
+use crate::helpers::{
+    Options, StorageLogging, TestApp, envelope, json_answer, object_metadata, spawn_app_with,
+};
 
 const JWKS: &str = include_str!("../fixtures/jwks.json");
 const TRUSTED_KEY: &[u8] = include_bytes!("../fixtures/trusted-key.der");

@@ -21,13 +21,11 @@ fn start() -> ServiceProcess {
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
-    let _heavy = test_support::heavy_test_blocking();
     assert_huge_bodies_refused(&start(), &["/api/v1/hello"], Duration::from_millis(500), 20);
 }
 
 #[test]
 fn idle_and_slow_connections_do_not_delay_other_clients() {
-    let _heavy = test_support::heavy_test_blocking();
     assert_slow_clients_do_not_delay_others(&start(), 100, 100, Duration::from_millis(100));
 }
 
@@ -36,7 +34,6 @@ const PEAK_RSS_MIB: u64 = 96;
 
 #[test]
 fn eighty_worst_case_requests_at_once_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let bodies = [
         (
             "a name of 1 MiB",
@@ -51,7 +48,6 @@ fn eighty_worst_case_requests_at_once_stay_small() {
 
 #[test]
 fn bodies_that_trickle_in_cannot_keep_the_body_room_from_others() {
-    let _heavy = test_support::heavy_test_blocking();
     let service = start();
     let port = service.port;
     // More declared bytes than the instance admits at once, each arriving a byte at a time.

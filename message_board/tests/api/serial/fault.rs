@@ -12,7 +12,6 @@ use crate::helpers::spawn_app_on;
 
 #[actix_web::test]
 async fn datastore_killed_under_load_every_request_is_answered_and_service_recovers() {
-    let _heavy = test_support::heavy_test().await;
     let deadline = Duration::from_millis(1000);
     let emulator = Emulator::start_off_runtime(EmulatorKind::FirestoreDatastoreMode).await;
     let app = spawn_app_on(&emulator.host(), deadline).await;

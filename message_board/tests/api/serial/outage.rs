@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use test_support::{Emulator, EmulatorKind, read};
 
-use crate::helpers::{TestApp, spawn_app_on};
+use crate::helpers::{Board, TestApp, spawn_app_on};
 
 const DEADLINE: Duration = Duration::from_millis(1500);
 
@@ -55,7 +55,6 @@ async fn recovers(app: &TestApp) -> Duration {
 
 #[actix_web::test]
 async fn datastore_down_is_a_503_and_the_service_recovers_without_a_restart() {
-    let _heavy = test_support::heavy_test().await;
     let mut emulator = Emulator::start_off_runtime(EmulatorKind::FirestoreDatastoreMode).await;
     let host = emulator.host();
 

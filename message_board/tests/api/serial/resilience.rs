@@ -11,7 +11,6 @@ use test_support::{Emulator, EmulatorKind, ServiceProcess};
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
-    let _heavy = test_support::heavy_test_blocking();
     let service = ServiceProcess::start(
         env!("CARGO_BIN_EXE_message_board"),
         &[("RUST_LOG", "warn,common=info")],
@@ -46,14 +45,12 @@ fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
 
 #[test]
 fn eighty_worst_case_stores_at_once_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let peak = peak_under_worst("/api/v1/store", "message");
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
 
 #[test]
 fn eighty_worst_case_retrieves_at_once_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let peak = peak_under_worst("/api/v1/retrieve", "name");
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
@@ -70,7 +67,6 @@ fn large_messages() -> usize {
 
 #[test]
 fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_memory() {
-    let _heavy = test_support::heavy_test_blocking();
     let large_messages = large_messages();
     let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
     let largest = json_of_size("message", value::MAX_ENTITY_BYTES - 200);
@@ -120,7 +116,6 @@ fn store_times(service: &ServiceProcess, body: &[u8], count: usize) -> usize {
 
 #[test]
 fn eighty_largest_stores_while_datastore_is_stalled_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let emulator = Emulator::start(EmulatorKind::FirestoreDatastoreMode);
     let host = emulator.host();
     let service = ServiceProcess::start(

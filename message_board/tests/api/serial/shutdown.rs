@@ -24,7 +24,6 @@ struct Sent {
 
 #[actix_web::test]
 async fn sigterm_under_load_answers_every_request_it_took_and_exits_0() {
-    let _heavy = test_support::heavy_test().await;
     let host = shared_datastore_host();
     let namespace = unique_namespace("sigterm");
     let mut service = ServiceProcess::start(

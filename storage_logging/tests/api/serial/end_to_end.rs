@@ -9,7 +9,8 @@ use serde_json::Value;
 use test_support::{CutProxy, Emulator, EmulatorKind, PubSub, shared_datastore_host};
 
 use crate::helpers::{
-    Options, TestApp, attributes, envelope, object_metadata, spawn_app, spawn_app_with,
+    Options, StorageLogging, TestApp, attributes, envelope, object_metadata, spawn_app,
+    spawn_app_with,
 };
 
 async fn subscribe(pubsub: &PubSub, app: &TestApp) {
@@ -86,7 +87,6 @@ async fn assert_stored_exactly_once(app: &TestApp, published: &BTreeSet<String>,
 
 #[actix_web::test]
 async fn a_published_notification_becomes_exactly_one_storage_log() {
-    let _heavy = test_support::heavy_test().await;
     let pubsub_emulator = Emulator::start_off_runtime(EmulatorKind::PubSub).await;
     let pubsub = PubSub::new(&pubsub_emulator.host()).await;
     let app = spawn_app().await;
@@ -104,7 +104,6 @@ async fn a_published_notification_becomes_exactly_one_storage_log() {
 /// the outage is still there to count; restarting an in-memory emulator would lose it).
 #[actix_web::test]
 async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back() {
-    let _heavy = test_support::heavy_test().await;
     let datastore = CutProxy::start(&shared_datastore_host()).await;
     let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 
@@ -140,7 +139,6 @@ async fn messages_published_while_datastore_is_down_are_stored_once_it_is_back()
 /// held (the legacy emulator, on disk). Counted by message id: none lost, none twice.
 #[actix_web::test]
 async fn messages_published_throughout_a_datastore_emulator_restart_are_stored_exactly_once() {
-    let _heavy = test_support::heavy_test().await;
     let datastore = Emulator::start_off_runtime(EmulatorKind::LegacyDatastoreOnDisk).await;
     let (_pubsub_emulator, pubsub, app) = pushing_to_app_on(datastore.host()).await;
 

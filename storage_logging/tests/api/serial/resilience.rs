@@ -13,7 +13,6 @@ use crate::helpers::{base64_text, envelope};
 
 #[test]
 fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
-    let _heavy = test_support::heavy_test_blocking();
     let service = ServiceProcess::start(
         env!("CARGO_BIN_EXE_storage_logging"),
         &[("RUST_LOG", "warn,common=info")],
@@ -57,7 +56,6 @@ fn event_of(id: &str, data: &[u8]) -> Value {
 
 #[test]
 fn eighty_worst_case_pushes_at_once_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let pad_attributes =
         |push: &mut Value, pad: String| push["message"]["attributes"]["pad"] = json!(pad);
     let bodies = [
@@ -79,7 +77,6 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
 
 #[test]
 fn eighty_worst_case_events_at_once_stay_small() {
-    let _heavy = test_support::heavy_test_blocking();
     let pad_extension = |event: &mut Value, pad: String| event["padding"] = json!(pad);
     let bodies = [
         (
