@@ -6,7 +6,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,5s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/cloud-steps.sh
+source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
 parse_common_flags "$@"
 require_project
 

@@ -14,7 +14,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,12s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/local-processes.sh
+source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 
 BOX_DIR=${BOX_DIR:-$LOCAL_DIR/cloudshell}

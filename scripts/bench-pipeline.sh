@@ -9,7 +9,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,8s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/local-processes.sh
+source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 rates=("${REST_ARGS[@]}")
 ((${#rates[@]})) || rates=(50 200 500 1000)

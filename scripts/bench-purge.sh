@@ -7,7 +7,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,6s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/local-processes.sh
+source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 count=${REST_ARGS[0]:-10000}
 rounds=${REST_ARGS[1]:-3}

@@ -8,7 +8,6 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,7s/^# //p' "$0"; }
 parse_common_flags "$@"
 dockerfile=infra/Dockerfile
 

@@ -6,7 +6,6 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,5s/^# //p' "$0"; }
 parse_common_flags "$@"
 
 venv=$LOCAL_DIR/venv-openapi

@@ -7,7 +7,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,6s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/local-processes.sh
+source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 
 venv=$LOCAL_DIR/venv-compat
@@ -15,7 +16,8 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import google.cloud.d
   run python3 -m venv "$venv"
   run "$venv/bin/pip" install --quiet --disable-pip-version-check google-cloud-datastore
 fi
-run cargo build --locked -p message_board
+board=${LOCAL_BINARIES:-target/debug}/message_board
+[[ -n $LOCAL_BINARIES ]] || run cargo build --locked -p message_board
 
 ((DRY_RUN)) || mkdir -p "$LOCAL_DIR/logs"
 trap stop_tracked EXIT
@@ -32,10 +34,10 @@ namespace=compat-$$-$RANDOM
 board_env=(PORT="$port" DATASTORE_EMULATOR_HOST="$host" DATASTORE_PROJECT_ID="$LOCAL_PROJECT"
   DATASTORE_NAMESPACE="$namespace" RUST_LOG=warn)
 if ((DRY_RUN)); then
-  run env "${board_env[@]}" target/debug/message_board
+  run env "${board_env[@]}" "$board"
 else
   wait_http "http://$host/" 60 || die "the Datastore emulator did not start"
-  start_tracked "$LOCAL_DIR/logs/compat-message_board.log" env "${board_env[@]}" target/debug/message_board
+  start_tracked "$LOCAL_DIR/logs/compat-message_board.log" env "${board_env[@]}" "$board"
   wait_http "http://127.0.0.1:$port/" 10 || die "message_board did not start"
 fi
 run env DATASTORE_EMULATOR_HOST="$host" COMPAT_PROJECT="$LOCAL_PROJECT" COMPAT_NAMESPACE="$namespace" \

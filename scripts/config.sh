@@ -62,6 +62,10 @@ PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}
 # The cargo profile local.sh builds the services with: dev, as the guide's `cargo run` (release
 # adds minutes and a second set of compiled dependencies to Cloud Shell's 5 GB home).
 LOCAL_CARGO_PROFILE=${LOCAL_CARGO_PROFILE:-dev}
+# A directory that already holds the three services and pipeline-check: local.sh and
+# compat-python.sh then run those instead of building. scripts/test.sh sets it to its own build
+# (target/debug, every target at once), which a per-crate build would otherwise repeat.
+LOCAL_BINARIES=${LOCAL_BINARIES:-}
 # The local push subscription has no retry policy: the Pub/Sub emulator then redelivers about
 # every second (with one it was seen to stop redelivering). Step 3's 5 attempts, 10 to 600 s
 # apart, ride out minutes of outage in the cloud; here 5 would send a message to the dead-letter

@@ -10,7 +10,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-usage() { sed -n '2,10s/^# //p' "$0"; }
+# shellcheck source=scripts/lib/local-processes.sh
+source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 command=${REST_ARGS[0]:-up}
 
@@ -18,7 +19,8 @@ PID_DIR=$LOCAL_DIR/pids
 LOG_DIR=$LOCAL_DIR/logs
 # The services run as the guide's `cargo run` builds them (the dev profile, LOCAL_CARGO_PROFILE):
 # the build reuses what sections 2 and 5 compiled, where a release build would add a second set.
-BIN=target/$([[ $LOCAL_CARGO_PROFILE == dev ]] && echo debug || echo "$LOCAL_CARGO_PROFILE")
+# With LOCAL_BINARIES set, what it holds runs and nothing is built.
+BIN=${LOCAL_BINARIES:-target/$([[ $LOCAL_CARGO_PROFILE == dev ]] && echo debug || echo "$LOCAL_CARGO_PROFILE")}
 read -ra GCLOUD_ENV <<< "$(emulator_gcloud_env)"
 
 # start NAME CMD...: starts CMD in a process group of its own, logs to LOG_DIR/NAME.log,
@@ -68,11 +70,15 @@ up() {
   start datastore-emulator $(firestore_emulator_command "$LOCAL_DATASTORE_HOST")
   start pubsub-emulator gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$LOCAL_PUBSUB_HOST"
   install_fake_gcs_server
-  # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code).
+  # One build per service, as infra/Dockerfile builds them (so hello_world has no Datastore code),
+  # and pipeline-check as the guide's section 5 builds it.
   local crate
-  for crate in "${SERVICE_CRATES[@]}"; do
-    run cargo build --profile "$LOCAL_CARGO_PROFILE" --locked -p "$crate"
-  done
+  if [[ -z $LOCAL_BINARIES ]]; then
+    for crate in "${SERVICE_CRATES[@]}"; do
+      run cargo build --profile "$LOCAL_CARGO_PROFILE" --locked -p "$crate"
+    done
+    run cargo build --profile "$LOCAL_CARGO_PROFILE" --locked -p tools --bin pipeline-check
+  fi
   if ((!DRY_RUN)); then
     wait_http "http://$LOCAL_DATASTORE_HOST/" 60 || { down; die "the Datastore emulator did not start; see $LOG_DIR"; }
     wait_http "http://$LOCAL_PUBSUB_HOST/" 60 || { down; die "the Pub/Sub emulator did not start; see $LOG_DIR"; }
@@ -123,7 +129,7 @@ Try:
 
   # The whole pipeline checked: 100 uploads, each of which must become exactly one StorageLog:
   env $(emulator_client_env) \
-    cargo run -q --locked -p tools --bin pipeline-check -- --bucket $LOCAL_BUCKET --count 100
+    $BIN/pipeline-check --bucket $LOCAL_BUCKET --count 100
 
   # An upload as an Eventarc trigger delivers it (a CloudEvent, binary mode):
   curl -X POST -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' -H 'ce-id: 1' \

@@ -39,6 +39,8 @@ storage_logs() {
 @test "an upload with gcloud storage cp becomes one StorageLog, which the purge removes" {
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
+  # shellcheck source=scripts/lib/local-processes.sh
+  source "$repo/scripts/lib/local-processes.sh"
   echo "end to end" > "$BATS_TEST_TMPDIR/e2e.txt"
   env $(emulator_gcloud_env) gcloud storage cp "$BATS_TEST_TMPDIR/e2e.txt" "$LOCAL_BUCKET/e2e.txt"
   for _ in $(seq 50); do [ "$(storage_logs)" = '["e2e.txt"]' ] && break; sleep 0.2; done
@@ -57,7 +59,7 @@ storage_logs() {
 
 @test "the pipeline check it prints stores each of 100 uploads exactly once" {
   sed -n '/The whole pipeline checked/,/pipeline-check/p' "$BATS_FILE_TMPDIR/up.log" | tail -n +2 | sed '$ s/$/ --json/' > "$BATS_TEST_TMPDIR/check.sh"
-  grep -q 'pipeline-check -- --bucket' "$BATS_TEST_TMPDIR/check.sh"
+  grep -q 'pipeline-check --bucket' "$BATS_TEST_TMPDIR/check.sh"
   cd "$repo"
   run bash "$BATS_TEST_TMPDIR/check.sh"
   echo "$output"

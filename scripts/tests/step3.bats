@@ -11,6 +11,8 @@ setup_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
+  # shellcheck source=scripts/lib/local-processes.sh
+  source "$repo/scripts/lib/local-processes.sh"
   install_fake_gcs_server > /dev/null
   [[ -x target/debug/storage_logging ]] || cargo build --quiet --locked -p storage_logging
   export PROJECT_ID=step3-project-$RANDOM TOPIC=storage-event
@@ -35,6 +37,8 @@ teardown_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
+  # shellcheck source=scripts/lib/local-processes.sh
+  source "$repo/scripts/lib/local-processes.sh"
   for group in $(cat "$BATS_FILE_TMPDIR/groups"); do stop_group "$group"; done
 }
 
