@@ -8,11 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 parse_common_flags "$@"
 
-venv=$LOCAL_DIR/venv-openapi
-if [[ ! -x $venv/bin/openapi-spec-validator ]]; then
-  run python3 -m venv "$venv"
-  run "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
-fi
+python_venv openapi openapi-spec-validator
 for document in openapi/*.json; do
-  run "$venv/bin/openapi-spec-validator" "$document"
+  run "$LOCAL_DIR/venv-openapi/bin/openapi-spec-validator" "$document"
 done

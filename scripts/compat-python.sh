@@ -11,11 +11,7 @@ source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/scripts/lib/local-processes.sh"
 parse_common_flags "$@"
 
-venv=$LOCAL_DIR/venv-compat
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import google.cloud.datastore' 2> /dev/null; then
-  run python3 -m venv "$venv"
-  run "$venv/bin/pip" install --quiet --disable-pip-version-check google-cloud-datastore
-fi
+python_venv compat google-cloud-datastore
 board=${LOCAL_BINARIES:-target/debug}/message_board
 [[ -n $LOCAL_BINARIES ]] || run cargo build --locked -p message_board
 
@@ -41,4 +37,4 @@ else
   wait_http "http://127.0.0.1:$port/" 10 || die "message_board did not start"
 fi
 run env DATASTORE_EMULATOR_HOST="$host" COMPAT_PROJECT="$LOCAL_PROJECT" COMPAT_NAMESPACE="$namespace" \
-  COMPAT_BOARD_URL="http://127.0.0.1:$port" "$venv/bin/python" scripts/compat/python_client.py
+  COMPAT_BOARD_URL="http://127.0.0.1:$port" "$LOCAL_DIR/venv-compat/bin/python" scripts/compat/python_client.py

@@ -54,6 +54,16 @@ wait_http() {
   done
 }
 
+# python_venv NAME PACKAGE: the venv .local/venv-NAME with PACKAGE from PyPI, made once (a marker
+# file says the install finished, so an interrupted one is made again).
+python_venv() {
+  local venv=$LOCAL_DIR/venv-$1
+  [[ -e $venv/.installed ]] && return 0
+  run python3 -m venv "$venv"
+  run "$venv/bin/pip" install --quiet --disable-pip-version-check "$2"
+  ((DRY_RUN)) || touch "$venv/.installed"
+}
+
 # free_port: a TCP port of loopback that nothing listens on now.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

