@@ -48,7 +48,8 @@ if ((DRY_RUN)); then
 else
   install_venvs > "$LOCAL_DIR/logs/venvs.log" 2>&1 &
   venvs=$!
-  "${script_tests[@]}" "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
+  # niced: the build's critical path keeps its speed, the tests take the cycles it leaves.
+  nice -n 10 "${script_tests[@]}" "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
   early_script_tests=$!
 fi
 # Every target at once, as nextest builds them (the same features, so it finds them built), which
