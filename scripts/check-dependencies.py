@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks what the workspace is built from, as `cargo metadata` (all features, every platform)
 lists it: every crate comes from crates.io or is a workspace member; its SPDX license expression
-is satisfied by the permissive licenses below (the services ship as images people copy); no
-member asks for a wildcard version. OpenSSL is kept out by scripts/check-lean.sh.
+is satisfied by the permissive licenses below (the services ship as images people copy); no crate
+asks for a wildcard version; nothing is OpenSSL (the binaries run on distroless base-nossl).
 
 This is what cargo-deny's licenses, bans and sources checks did for us, without its 170 s source
 install on a fresh CI machine (docs/testing.md, "Times").
@@ -26,6 +26,7 @@ ALLOWED_LICENSES = {
     "Unicode-3.0",
     "Zlib",
 }
+BANNED = {"openssl", "openssl-sys", "native-tls"}
 CRATES_IO = "registry+https://github.com/rust-lang/crates.io-index"
 METADATA = ["cargo", "metadata", "--locked", "--format-version", "1", "--all-features"]
 TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9.+-]+)")
@@ -97,17 +98,21 @@ def problems(metadata):
                     yield f"{name}: {license} is not met by the allowed licenses"
             except ValueError as error:
                 yield f"{name}: {error}"
-        if package["id"] in members:
-            for dependency in package["dependencies"]:
-                if dependency["req"] == "*" and dependency["path"] is None:
-                    yield f"{name}: wildcard version of {dependency['name']}"
+        if package["name"] in BANNED:
+            yield f"{name}: OpenSSL, which the runtime image does not have (see cargo tree -i {package['name']})"
+        for dependency in package["dependencies"]:
+            if dependency["req"] == "*" and dependency.get("path") is None:
+                yield f"{name}: wildcard version of {dependency['name']}"
 
 
 def main():
-    if "--dry-run" in sys.argv[1:]:
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
+    if sys.argv[1:] == ["--dry-run"]:
         print(" ".join(METADATA))
         return 0
-    if len(sys.argv) > 1:
+    if sys.argv[1:]:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     metadata = json.loads(subprocess.run(METADATA, check=True, capture_output=True, text=True).stdout)
@@ -116,7 +121,7 @@ def main():
         print(line, file=sys.stderr)
     if found:
         return 1
-    print(f"{len(metadata['packages'])} crates: crates.io or the workspace, permissive licenses, no wildcards")
+    print(f"{len(metadata['packages'])} crates: crates.io or the workspace, permissive licenses, no wildcards, no OpenSSL")
     return 0
 
 

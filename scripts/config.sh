@@ -64,7 +64,8 @@ PURGE_EVERY_SECONDS=${PURGE_EVERY_SECONDS:-60}
 LOCAL_CARGO_PROFILE=${LOCAL_CARGO_PROFILE:-dev}
 # A directory that already holds the three services and pipeline-check: local.sh and
 # compat-python.sh then run those instead of building. scripts/test.sh sets it to its own build
-# (target/debug, every target at once), which a per-crate build would otherwise repeat.
+# (target/debug, every target at once), which a per-crate build would otherwise repeat; features
+# are unified there, so that hello_world holds common's unused Datastore code.
 LOCAL_BINARIES=${LOCAL_BINARIES:-}
 # The local push subscription has no retry policy: the Pub/Sub emulator then redelivers about
 # every second (with one it was seen to stop redelivering). Step 3's 5 attempts, 10 to 600 s

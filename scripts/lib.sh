@@ -59,8 +59,9 @@ wait_http() {
 python_venv() {
   local venv=$LOCAL_DIR/venv-$1
   [[ -e $venv/.installed ]] && return 0
-  run python3 -m venv "$venv"
-  run "$venv/bin/pip" install --quiet --disable-pip-version-check "$2"
+  # (|| return: a caller's `&&` list turns set -e off in here.)
+  run python3 -m venv "$venv" || return
+  run "$venv/bin/pip" install --quiet --disable-pip-version-check "$2" || return
   ((DRY_RUN)) || touch "$venv/.installed"
 }
 

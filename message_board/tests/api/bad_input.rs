@@ -15,7 +15,11 @@ async fn bad_input_is_a_json_4xx_and_stores_nothing() {
     let app = spawn_app().await;
     let mut cases: Vec<Case> = Vec::new();
     for path in [STORE, RETRIEVE] {
-        cases.extend(json_body_mistakes(path, 1024 * 1024));
+        cases.extend(json_body_mistakes(
+            path,
+            1024 * 1024,
+            r#"{"name":"a","message":"b"}"#,
+        ));
     }
     cases.extend([
         post(STORE, JSON, r#"{"message":"m"}"#, 400, STORE_REQUIRED),

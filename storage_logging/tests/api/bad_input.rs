@@ -137,7 +137,9 @@ async fn http_level_mistakes_are_json_4xx() {
     let app = spawn_app().await;
     const PUBSUB: &str = "/api/v1/pubsub";
     const EVENTS: &str = "/api/v1/events";
-    let mut cases = json_body_mistakes(PUBSUB, 64 * 1024);
+    let storable =
+        envelope("OBJECT_FINALIZE", &object_metadata("probe/ok.txt"), "8008").to_string();
+    let mut cases = json_body_mistakes(PUBSUB, 64 * 1024, &storable);
     cases.extend([
         post(
             EVENTS,
@@ -162,6 +164,7 @@ async fn http_level_mistakes_are_json_4xx() {
         ),
     ]);
     assert_json_errors(&app, cases).await;
+    assert!(app.storage_logs().await.is_empty());
 }
 
 #[test]
