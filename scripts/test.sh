@@ -49,8 +49,14 @@ else
   # In a session of its own, so that a failed build stops it with all its children.
   setsid bats "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
   early_script_tests=$!
-  trap 'kill -TERM -- "-$early_script_tests" 2> /dev/null; pkill -TERM -P "$venvs" 2> /dev/null
-    kill "$venvs" 2> /dev/null; stop_tracked' EXIT
+  # (Each `|| true`: under set -e a failed kill would end the trap before stop_tracked.)
+  stop_background() {
+    kill -TERM -- "-$early_script_tests" 2> /dev/null || true
+    pkill -TERM -P "$venvs" 2> /dev/null || true
+    kill "$venvs" 2> /dev/null || true
+    stop_tracked
+  }
+  trap stop_background EXIT
 fi
 # Every target at once, as nextest builds them (the same features, so it finds them built), which
 # gives local.bats and compat-python.sh their binaries.
