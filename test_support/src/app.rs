@@ -9,27 +9,27 @@ use common::datastore::DatastoreSettings;
 
 use crate::{DatastoreRest, PROJECT, ServiceClient, unique_namespace};
 
-pub struct TestApp<Data = ()> {
+pub struct TestApp<Datastore = ()> {
     pub client: ServiceClient,
     pub port: u16,
     /// The test's own view of what the service stored (`()` for a service without Datastore).
-    pub datastore: Data,
+    pub datastore: Datastore,
 }
 
-impl<Data> TestApp<Data> {
+impl<Datastore> TestApp<Datastore> {
     /// Runs `application` on the test's runtime (an `#[actix_web::test]`) until the test ends.
-    pub fn run(application: Application, data: Data) -> Self {
+    pub fn run(application: Application, datastore: Datastore) -> Self {
         let port = application.port();
         tokio::task::spawn_local(application.run_until_stopped());
         Self {
             client: ServiceClient::new(port),
             port,
-            datastore: data,
+            datastore,
         }
     }
 }
 
-impl<Data> std::ops::Deref for TestApp<Data> {
+impl<Datastore> std::ops::Deref for TestApp<Datastore> {
     type Target = ServiceClient;
 
     fn deref(&self) -> &ServiceClient {

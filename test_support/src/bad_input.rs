@@ -57,11 +57,8 @@ pub fn json_with_long_string(prefix: &str, field: &str, size: usize) -> Vec<u8> 
 pub fn json_body_mistakes(path: &'static str, limit: usize, storable: &str) -> Vec<Case> {
     const NOT_AN_OBJECT: &str = "The request body must be a JSON object.";
     let after_first_key = &storable[..=storable.find(':').expect("an object with a key")];
-    let mut oversized = json_with_long_string("", "padding", 10 * 1024 * 1024);
-    oversized.splice(
-        ..1,
-        format!("{},", &storable[..storable.len() - 1]).into_bytes(),
-    );
+    let fields = &storable[1..storable.len() - 1];
+    let oversized = json_with_long_string(&format!("{fields},"), "padding", 10 * 1024 * 1024);
     vec![
         post(
             path,
