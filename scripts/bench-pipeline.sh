@@ -5,14 +5,21 @@
 # only. Each run is tools/pipeline-check --via publish: RATE messages/s for BENCH_SECONDS, then
 # reads the StorageLogs back for BENCH_SETTLE_SECONDS more (past the 30 s ack deadline, so that a
 # redelivery stored again shows). Prints a table and the highest rate each held without a loss.
-# Usage: scripts/bench-pipeline.sh [--dry-run] [RATE...]   (default: 50 200 500 1000)
+# --one-cpu: each service in Cloud Run's box (scripts/lib/cloud-run-box.sh: one CPU, 256 MiB; needs
+# root), and the table gains the service's CPU ms per message.
+# Usage: scripts/bench-pipeline.sh [--dry-run] [--one-cpu] [RATE...]   (default: 50 200 500 1000)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/lib/local-processes.sh
 source "$REPO_ROOT/scripts/lib/local-processes.sh"
+# shellcheck source=scripts/lib/cloud-run-box.sh
+source "$REPO_ROOT/scripts/lib/cloud-run-box.sh"
 parse_common_flags "$@"
-rates=("${REST_ARGS[@]}")
+one_cpu=0 rates=()
+for arg in "${REST_ARGS[@]}"; do
+  if [[ $arg == --one-cpu ]]; then one_cpu=1; else rates+=("$arg"); fi
+done
 ((${#rates[@]})) || rates=(50 200 500 1000)
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_SETTLE_SECONDS=${BENCH_SETTLE_SECONDS:-35}
@@ -21,10 +28,7 @@ venv=$LOCAL_DIR/venv-original
 logs=$LOCAL_DIR/logs
 
 [[ -f $original/main.py ]] || die "no Python original at $original"
-if [[ ! -x $venv/bin/gunicorn ]]; then
-  run python3 -m venv "$venv"
-  run "$venv/bin/pip" install --quiet --disable-pip-version-check flask gunicorn google-cloud-datastore
-fi
+python_venv original flask gunicorn google-cloud-datastore
 # One build each: together, cargo would build storage_logging with the features tools asks for.
 run cargo build --release --locked -p storage_logging
 run cargo build --release --locked -p tools
@@ -35,16 +39,27 @@ ours=$(free_port)
 theirs=$(free_port)
 start_datastore_emulator "$datastore" bench-pipeline-datastore
 service_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_PROJECT_ID="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$datastore")
+ours_command=(env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging)
+original_command=(env "${service_env[@]}" PORT="$theirs" "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs"
+  --workers 1 --threads 8 --timeout 0 main:app)
 if ((DRY_RUN)); then
   run gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
-  run env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging
-  run env "${service_env[@]}" PORT="$theirs" "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs" --workers 1 --threads 8 --timeout 0 main:app
+  run "${ours_command[@]}"
+  run "${original_command[@]}"
 else
   mkdir -p "$logs"
   start_tracked "$logs/bench-pipeline-pubsub.log" gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
-  start_tracked "$logs/bench-pipeline-ours.log" env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging
-  start_tracked "$logs/bench-pipeline-original.log" env "${service_env[@]}" PORT="$theirs" \
-    "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs" --workers 1 --threads 8 --timeout 0 main:app
+  if ((one_cpu)); then
+    [[ $(id -u) == 0 ]] || die "--one-cpu needs root: cgroups"
+    trap 'stop_tracked; box_remove bench-pipeline-ours; box_remove bench-pipeline-original' EXIT
+    box_create bench-pipeline-ours
+    box_create bench-pipeline-original
+    box_start "$logs/bench-pipeline-ours.log" bench-pipeline-ours "${ours_command[@]}" > /dev/null
+    box_start "$logs/bench-pipeline-original.log" bench-pipeline-original "${original_command[@]}" > /dev/null
+  else
+    start_tracked "$logs/bench-pipeline-ours.log" "${ours_command[@]}"
+    start_tracked "$logs/bench-pipeline-original.log" "${original_command[@]}"
+  fi
   for url in "http://$datastore/" "http://$pubsub/" "http://127.0.0.1:$ours/" "http://127.0.0.1:$theirs/"; do
     wait_http "$url" 60 || die "$url did not answer; see $logs"
   done
@@ -75,20 +90,27 @@ for rate in "${rates[@]}"; do
       --deadline 120 --settle "$BENCH_SETTLE_SECONDS" --json)
     if ((DRY_RUN)); then run "${check[@]}"; continue; fi
     log "$impl at $rate/s"
+    cpu_before=0
+    ((one_cpu)) && cpu_before=$(box_cpu_ns "bench-pipeline-$impl")
     # Exit 1 is a loss or a duplicate, 2 a run that could not finish: results, both.
     answer=$("${check[@]}" 2>&1) || true
-    jq -c --arg impl "$impl" --argjson rate "$rate" '. + {impl: $impl, rate: $rate}' <<< "$answer" 2> /dev/null >> "$results" ||
+    cpu_ns=0
+    ((one_cpu)) && cpu_ns=$(($(box_cpu_ns "bench-pipeline-$impl") - cpu_before))
+    jq -c --arg impl "$impl" --argjson rate "$rate" --argjson cpu_ns "$cpu_ns" '. + {impl: $impl, rate: $rate}
+      + (if $cpu_ns > 0 and .stored_once > 0 then {cpu_ms_per_message: ($cpu_ns / 1e6 / .stored_once)} else {} end)' \
+      <<< "$answer" 2> /dev/null >> "$results" ||
       jq -cn --arg impl "$impl" --argjson rate "$rate" --arg error "$answer" '{impl: $impl, rate: $rate, error: $error}' >> "$results"
   done
 done
 ((DRY_RUN)) && exit 0
 
-echo "| service | rate/s | achieved/s | sent | stored once | lost | stored twice or more | extra entities | p50 ms | p99 ms | max ms |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| service | rate/s | achieved/s | sent | stored once | lost | stored twice or more | extra entities | p50 ms | p99 ms | max ms | CPU ms per message |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 jq -r 'if .error then "| \(.impl) | \(.rate) | \(.error) |" else [.impl, .rate, (.achieved_rate | floor), .sent, .stored_once, .lost, .stored_more_than_once,
   .extra_entities, (.latency_ms.p50 // "-" | if type == "number" then floor else . end),
   (.latency_ms.p99 // "-" | if type == "number" then floor else . end),
-  (.latency_ms.max // "-" | if type == "number" then floor else . end)] | "| " + (map(tostring) | join(" | ")) + " |" end' "$results"
+  (.latency_ms.max // "-" | if type == "number" then floor else . end),
+  (.cpu_ms_per_message // "-" | if type == "number" then (. * 100 | round / 100) else . end)] | "| " + (map(tostring) | join(" | ")) + " |" end' "$results"
 echo
 # The highest rate below the first that lost or duplicated a message.
 for impl in ours original; do

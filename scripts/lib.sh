@@ -54,14 +54,14 @@ wait_http() {
   done
 }
 
-# python_venv NAME PACKAGE: the venv .local/venv-NAME with PACKAGE from PyPI, made once (a marker
+# python_venv NAME PACKAGE...: the venv .local/venv-NAME with the packages from PyPI, made once (a marker
 # file says the install finished, so an interrupted one is made again).
 python_venv() {
   local venv=$LOCAL_DIR/venv-$1
   [[ -e $venv/.installed ]] && return 0
   # (|| return: a caller's `&&` list turns set -e off in here.)
   run python3 -m venv "$venv" || return
-  run "$venv/bin/pip" install --quiet --disable-pip-version-check "$2" || return
+  run "$venv/bin/pip" install --quiet --disable-pip-version-check "${@:2}" || return
   ((DRY_RUN)) || touch "$venv/.installed"
 }
 
