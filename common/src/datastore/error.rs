@@ -14,6 +14,8 @@ pub enum DatastoreError {
     Rejected(String),
     /// An insert of a named key that exists.
     AlreadyExists,
+    /// An answer over what the client decodes (gRPC's 4 MiB): a page of large entities.
+    AnswerTooLarge(String),
 }
 
 impl std::fmt::Display for DatastoreError {
@@ -22,6 +24,7 @@ impl std::fmt::Display for DatastoreError {
             Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
             Self::Rejected(reason) => f.write_str(reason),
             Self::AlreadyExists => f.write_str("the entity already exists"),
+            Self::AnswerTooLarge(cause) => write!(f, "Datastore's answer too large: {cause}"),
         }
     }
 }
@@ -32,6 +35,8 @@ impl From<Status> for DatastoreError {
     fn from(status: Status) -> Self {
         match status.code() {
             Code::AlreadyExists => Self::AlreadyExists,
+            // tonic's answer to a message over its decoding limit.
+            Code::OutOfRange => Self::AnswerTooLarge(status.message().to_owned()),
             Code::InvalidArgument => {
                 // Datastore's own words go to the log; the client gets a plain reason.
                 log::warn!("Datastore refused the entity: {}", status.message());
@@ -46,9 +51,9 @@ impl From<DatastoreError> for ApiError {
     fn from(error: DatastoreError) -> Self {
         match error {
             DatastoreError::Rejected(reason) => ApiError::BadRequest(reason),
-            DatastoreError::Unavailable(_) | DatastoreError::AlreadyExists => {
-                ApiError::Unavailable(error.to_string())
-            }
+            DatastoreError::Unavailable(_)
+            | DatastoreError::AlreadyExists
+            | DatastoreError::AnswerTooLarge(_) => ApiError::Unavailable(error.to_string()),
         }
     }
 }
@@ -71,6 +76,10 @@ mod tests {
         assert!(matches!(
             DatastoreError::from(Status::unavailable("down")),
             DatastoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            DatastoreError::from(Status::out_of_range("decoded message length too large")),
+            DatastoreError::AnswerTooLarge(_)
         ));
         assert!(matches!(
             ApiError::from(DatastoreError::Rejected("x".into())),

@@ -8,7 +8,10 @@ use super::{Datastore, DatastoreError, pb};
 
 /// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
 /// can work on one page while the next is on its way. Owns its client (a clone shares the
-/// connection), so that an answer streamed to an HTTP client can hold it.
+/// connection), so that an answer streamed to an HTTP client can hold it. A page that Datastore
+/// answers with more than gRPC's 4 MiB (which the client refuses before reading it) is asked for
+/// again, and the pages after it too, `ENTITIES_THAT_ALWAYS_FIT` at a time: a query's limit can
+/// be set for the entities it usually finds, not for the largest.
 pub struct Pages {
     datastore: Datastore,
     query: Query,
@@ -16,6 +19,10 @@ pub struct Pages {
     cursor: Option<Vec<u8>>,
     finished: bool,
 }
+
+/// Entities of at most 1 MiB each ([`MAX_ENTITY_BYTES`](super::value::MAX_ENTITY_BYTES)) in an
+/// answer of at most 4 MiB, with room for the keys.
+const ENTITIES_THAT_ALWAYS_FIT: i32 = 3;
 
 impl Pages {
     /// Whether the last page has been read: [`Pages::next`] would answer `None` without asking.
@@ -32,7 +39,23 @@ impl Pages {
         if let Some(cursor) = self.cursor.take() {
             query.start_cursor = cursor;
         }
-        let batch = self.datastore.run_query(query).await?;
+        let batch = match self.datastore.run_query(query.clone()).await {
+            // A page of large entities: this one and the rest in pages that always fit.
+            Err(DatastoreError::AnswerTooLarge(cause))
+                if self
+                    .query
+                    .limit
+                    .is_none_or(|limit| limit > ENTITIES_THAT_ALWAYS_FIT) =>
+            {
+                log::debug!(
+                    "a query page was too large ({cause}): pages of {ENTITIES_THAT_ALWAYS_FIT} from here"
+                );
+                self.query.limit = Some(ENTITIES_THAT_ALWAYS_FIT);
+                query.limit = self.query.limit;
+                self.datastore.run_query(query).await?
+            }
+            answer => answer?,
+        };
         self.cursor = next_page(&batch, self.query.limit);
         self.finished = self.cursor.is_none();
         Ok(Some(
