@@ -9,9 +9,10 @@ use super::{Datastore, DatastoreError, pb};
 /// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
 /// can work on one page while the next is on its way. Owns its client (a clone shares the
 /// connection), so that an answer streamed to an HTTP client can hold it. A page that Datastore
-/// answers with more than gRPC's 4 MiB (which the client refuses before reading it) is asked for
-/// again, and the pages after it too, `ENTITIES_THAT_ALWAYS_FIT` at a time: a query's limit can
-/// be set for the entities it usually finds, not for the largest.
+/// answers with more than gRPC's 4 MiB (which the client refuses from its length, before reading
+/// it) is asked for again with a quarter of the limit, down to one entity (at most 1 MiB, so it
+/// always fits), and the pages after it keep the smaller limit: a query's limit can be set for the
+/// entities it usually finds, not for the largest.
 pub struct Pages {
     datastore: Datastore,
     query: Query,
@@ -20,9 +21,8 @@ pub struct Pages {
     finished: bool,
 }
 
-/// Entities of at most 1 MiB each ([`MAX_ENTITY_BYTES`](super::value::MAX_ENTITY_BYTES)) in an
-/// answer of at most 4 MiB, with room for the keys.
-const ENTITIES_THAT_ALWAYS_FIT: i32 = 3;
+/// The first smaller page of a query without a limit whose answer was too large.
+const UNLIMITED_PAGE_SHRUNK_TO: i32 = 256;
 
 impl Pages {
     /// Whether the last page has been read: [`Pages::next`] would answer `None` without asking.
@@ -30,31 +30,29 @@ impl Pages {
         self.finished
     }
 
-    /// The next page's entities; `None` after the last page.
+    /// The next page's entities; `None` after the last page. Dropped before it answers (a
+    /// timeout), it leaves the pages where they were.
     pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
         if self.finished {
             return Ok(None);
         }
-        let mut query = self.query.clone();
-        if let Some(cursor) = self.cursor.take() {
-            query.start_cursor = cursor;
-        }
-        let batch = match self.datastore.run_query(query.clone()).await {
-            // A page of large entities: this one and the rest in pages that always fit.
-            Err(DatastoreError::AnswerTooLarge(cause))
-                if self
-                    .query
-                    .limit
-                    .is_none_or(|limit| limit > ENTITIES_THAT_ALWAYS_FIT) =>
-            {
-                log::debug!(
-                    "a query page was too large ({cause}): pages of {ENTITIES_THAT_ALWAYS_FIT} from here"
-                );
-                self.query.limit = Some(ENTITIES_THAT_ALWAYS_FIT);
-                query.limit = self.query.limit;
-                self.datastore.run_query(query).await?
+        let batch = loop {
+            let mut query = self.query.clone();
+            if let Some(cursor) = &self.cursor {
+                query.start_cursor.clone_from(cursor);
             }
-            answer => answer?,
+            match self.datastore.run_query(query).await {
+                Err(DatastoreError::AnswerTooLarge(cause)) => {
+                    let Some(smaller) = smaller_page(self.query.limit) else {
+                        return Err(DatastoreError::AnswerTooLarge(cause));
+                    };
+                    log::debug!(
+                        "a query page was too large ({cause}): pages of {smaller} from here"
+                    );
+                    self.query.limit = Some(smaller);
+                }
+                answer => break answer?,
+            }
         };
         self.cursor = next_page(&batch, self.query.limit);
         self.finished = self.cursor.is_none();
@@ -65,6 +63,15 @@ impl Pages {
                 .filter_map(|result| result.entity)
                 .collect(),
         ))
+    }
+}
+
+/// A page's limit after an answer too large: a quarter, at least one; `None` when it was one.
+fn smaller_page(limit: Option<i32>) -> Option<i32> {
+    match limit {
+        None => Some(UNLIMITED_PAGE_SHRUNK_TO),
+        Some(limit) if limit > 1 => Some((limit / 4).max(1)),
+        Some(_) => None,
     }
 }
 
@@ -130,6 +137,19 @@ fn next_page(batch: &QueryResultBatch, limit: Option<i32>) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_too_large_shrinks_to_a_quarter_down_to_one_entity() {
+        assert_eq!(smaller_page(Some(32)), Some(8));
+        assert_eq!(smaller_page(Some(8)), Some(2));
+        assert_eq!(smaller_page(Some(3)), Some(1));
+        assert_eq!(
+            smaller_page(Some(1)),
+            None,
+            "one entity always fits: no smaller page"
+        );
+        assert_eq!(smaller_page(None), Some(UNLIMITED_PAGE_SHRUNK_TO));
+    }
     use gcloud_sdk::google::datastore::v1::EntityResult;
 
     fn batch(count: usize, more: MoreResultsType) -> QueryResultBatch {
