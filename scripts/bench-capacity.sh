@@ -7,10 +7,11 @@
 # fails: an error or a non-2xx answer, under 95% of the rate answered, or p99 over BENCH_P99_MS
 # (requests still in flight when the time is up are not counted).
 # Prints per route the highest rate held, its latency, CPU µs per request (the box's CPU time over
-# the answers) and the rate one CPU would hold at that cost, peak resident memory, and what failed at
-# the next rate.
-# Routes: hello, retrieve (20 stored messages), store, pubsub (a push envelope per request, its
-# message id new: 100,000 of them per rate, drawn at random by oha, so a few are redeliveries).
+# the answers) and the rate one CPU would hold at that cost, peak resident memory (sampled every
+# 0.1 s, over all rates), and what failed at the next rate. JSON lines: .local/logs/bench-capacity.jsonl.
+# Routes: hello, retrieve (20 stored messages), store, pubsub (push envelopes with new message ids,
+# ten for every request a rate sends, at most 500,000, drawn at random by oha: the share drawn
+# twice, redeliveries, is in the JSON lines).
 # BENCH_DATASTORE_DELAY_MS puts the emulator that far away (scripts/lib/delay_proxy.py delays every
 # request to it): what an instance holds when Datastore's latency, not its CPU, is the bound.
 # Usage: scripts/bench-capacity.sh [--dry-run] [ROUTE...]   (default: hello retrieve store pubsub)
@@ -33,31 +34,35 @@ read -ra BENCH_IMPLS <<< "${BENCH_IMPLS:-ours original}"
 # Our binaries (another build's, to compare a change; the release build runs either way).
 BENCH_BIN_DIR=${BENCH_BIN_DIR:-target/release}
 BENCH_DATASTORE_DELAY_MS=${BENCH_DATASTORE_DELAY_MS:-0}
-original=$BENCH_DIR/../reference/microservices
-venv=$LOCAL_DIR/venv-original
 logs=$LOCAL_DIR/logs
 box=bench-capacity
 
 declare -A service_of=([hello]=hello_world [retrieve]=message_board [store]=message_board [pubsub]=storage_logging)
 declare -A path_of=([hello]=/api/v1/hello [retrieve]=/api/v1/retrieve [store]=/api/v1/store [pubsub]=/api/v1/pubsub)
 for route in "${routes[@]}"; do [[ -v "service_of[$route]" ]] || die "no route $route (hello retrieve store pubsub)"; done
-[[ -f $original/hello_world/main.py ]] || die "no Python original at $original"
+[[ $BENCH_DATASTORE_DELAY_MS =~ ^[0-9]+$ ]] || die "BENCH_DATASTORE_DELAY_MS: whole milliseconds"
+[[ -f $ORIGINAL_DIR/hello_world/main.py ]] || die "no Python original at $ORIGINAL_DIR"
 ((DRY_RUN)) || [[ $(id -u) == 0 ]] || die "needs root: cgroups"
 command -v oha > /dev/null || ((DRY_RUN)) || die "needs oha: cargo install --locked oha"
-python_venv original flask gunicorn google-cloud-datastore
+install_original
 for crate in hello_world message_board storage_logging; do run cargo build --release --locked -p "$crate"; done
 
 datastore=127.0.0.1:$(free_port)
 start_datastore_emulator "$datastore" bench-capacity-datastore
 mkdir -p "$logs"
 work=$(mktemp -d)
-trap 'stop_tracked; box_remove $box; rm -rf "$work"' EXIT
+trap 'stop_tracked; box_remove "$box"; rm -rf "$work"' EXIT
 ((DRY_RUN)) || wait_http "http://$datastore/" 60 || die "the emulator did not start"
 services_datastore=$datastore
 if ((BENCH_DATASTORE_DELAY_MS > 0)); then
   services_datastore=127.0.0.1:$(free_port)
-  proxy=(/usr/bin/python3 "$REPO_ROOT/scripts/lib/delay_proxy.py" "${services_datastore#*:}" "$datastore" "$BENCH_DATASTORE_DELAY_MS")
-  if ((DRY_RUN)); then run "${proxy[@]}"; else start_tracked "$logs/bench-capacity-delay.log" "${proxy[@]}"; fi
+  proxy=(python3 "$REPO_ROOT/scripts/lib/delay_proxy.py" "${services_datastore#*:}" "$datastore" "$BENCH_DATASTORE_DELAY_MS")
+  if ((DRY_RUN)); then
+    run "${proxy[@]}"
+  else
+    start_tracked "$logs/bench-capacity-delay.log" "${proxy[@]}"
+    wait_http "http://$services_datastore/" 30 || die "the delay proxy did not start"
+  fi
 fi
 service_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_PROJECT_ID="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$services_datastore")
 
@@ -72,13 +77,14 @@ seed_retrieve() {
     -d "{\"mode\":\"NON_TRANSACTIONAL\",\"mutations\":[$(IFS=,; echo "${mutations[*]}")]}"
 }
 
-# push_envelopes FILE RUN: 100,000 push envelopes, one a line, each a new object and message id.
+# push_envelopes FILE RUN COUNT: COUNT push envelopes, one a line, each a new object and message id
+# (RUN, unique in the benchmark, keeps them apart from every other run's).
 push_envelopes() {
-  /usr/bin/python3 - "$1" "$2" << 'PYTHON'
+  python3 - "$@" << 'PYTHON'
 import base64, json, sys
-path, run = sys.argv[1], int(sys.argv[2])
+path, run, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with open(path, "w") as out:
-    for n in range(100_000):
+    for n in range(count):
         name = f"bench-capacity/{run}/{n:06d}.txt"
         generation = str(1795603200000000 + run * 1_000_000 + n)
         time = "2026-11-30T00:00:00.000Z"
@@ -106,8 +112,8 @@ start_service() {
   if [[ $1 == ours ]]; then
     command=(env "${service_env[@]}" PORT="$3" RUST_LOG=warn "$BENCH_BIN_DIR/$service")
   else
-    command=(env "${service_env[@]}" PORT="$3" "$venv/bin/gunicorn" --chdir "$original/$service"
-      --bind ":$3" --workers 1 --threads 8 --timeout 0 main:app)
+    original_command "$service" "$3"
+    command=(env "${service_env[@]}" PORT="$3" "${ORIGINAL_COMMAND[@]}")
   fi
   if ((DRY_RUN)); then run "${command[@]}"; return; fi
   box_create "$box"
@@ -115,43 +121,62 @@ start_service() {
   wait_http "http://127.0.0.1:$3/" 30 || die "$1 $service did not start; see $logs"
 }
 
+# prepare_load ROUTE RATE SECONDS: the bodies of the next load (run in this shell: RUN counts).
+run_number=0 envelopes=0
+prepare_load() {
+  [[ $1 == pubsub ]] || return 0
+  run_number=$((run_number + 1))
+  envelopes=$((10 * $2 * $3))
+  ((envelopes >= 10000)) || envelopes=10000
+  ((envelopes <= 500000)) || envelopes=500000
+  ((DRY_RUN)) || push_envelopes "$work/envelopes" "$run_number" "$envelopes"
+}
+
 # load ROUTE PORT RATE SECONDS: oha's JSON report of RATE requests/s for SECONDS.
-runs=0
 load() {
   local body=(-d '{"name":"Bench","message":"a message from the capacity benchmark"}')
   [[ $1 == retrieve ]] && body=(-d '{"name":"bench-retrieve"}')
-  if [[ $1 == pubsub ]]; then
-    runs=$((runs + 1))
-    ((DRY_RUN)) || push_envelopes "$work/envelopes" "$runs"
-    body=(-Z "$work/envelopes")
-  fi
+  [[ $1 == pubsub ]] && body=(-Z "$work/envelopes")
   run oha --no-tui --output-format json --latency-correction -z "${4}s" -q "$3" -c "$BENCH_CONCURRENCY" \
     -m POST -H 'Content-Type: application/json' "${body[@]}" "http://127.0.0.1:$2${path_of[$1]}"
 }
 
-# measure IMPL ROUTE PORT RATE: one run at RATE, as a JSON line.
+# warm_up ROUTE PORT: not counted: connections, the emulator's JIT, Python's first imports.
+warm_up() {
+  prepare_load "$1" 100 10
+  load "$1" "$2" 100 10 > /dev/null 2>&1 || true
+}
+
+# measure IMPL ROUTE PORT RATE: one run at RATE (after prepare_load), as a JSON line.
 measure() {
-  local cpu_before throttled_before sampler report
-  cpu_before=$(box_cpu_ns "$box") throttled_before=$(box_throttled_ns "$box")
+  local cpu_before throttled_before oom_before sampler report
+  cpu_before=$(box_cpu_ns "$box") throttled_before=$(box_throttled_ns "$box") oom_before=$(box_oom_kills "$box")
   while sleep 0.1; do box_rss_bytes "$box"; done > "$work/rss" &
   sampler=$!
-  report=$(load "$2" "$3" "$4" "$BENCH_SECONDS" 2> /dev/null) || true
+  report=$(load "$2" "$3" "$4" "$BENCH_SECONDS" 2> "$work/oha.err") || true
   kill "$sampler"
+  jq -e .summary > /dev/null 2>&1 <<< "$report" ||
+    report=$(jq -cn --arg error "oha: $(head -c 300 "$work/oha.err")" '{error: $error}')
   jq -c --arg impl "$1" --arg route "$2" --argjson rate "$4" --argjson target_p99 "$BENCH_P99_MS" \
     --argjson cpu_ns $(($(box_cpu_ns "$box") - cpu_before)) \
     --argjson throttled_ns $(($(box_throttled_ns "$box") - throttled_before)) \
     --argjson seconds "$BENCH_SECONDS" --argjson rss "$(sort -n "$work/rss" | tail -1)" \
-    --argjson oom "$(box_oom_kills "$box")" '
-    ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2")) | .value] | add // 0) as $ok
-    | ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0) as $bad
-    | ([.errorDistribution | to_entries[] | select(.key != "aborted due to deadline") | .value] | add // 0) as $errors
+    --argjson oom $(($(box_oom_kills "$box") - oom_before)) --argjson envelopes "$envelopes" '
+    ([.statusCodeDistribution // {} | to_entries[] | select(.key | startswith("2")) | .value] | add // 0) as $ok
+    | ([.statusCodeDistribution // {} | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0) as $bad
+    | ([.errorDistribution // {} | to_entries[] | select(.key != "aborted due to deadline") | .value] | add // 0) as $errors
     | ((.latencyPercentiles.p99 // 1e9) * 1000) as $p99
+    | .error as $oha_error
     | {impl: $impl, route: $route, rate: $rate, achieved: ($ok / $seconds), ok: $ok, bad: $bad, errors: $errors,
        p50: ((.latencyPercentiles.p50 // 0) * 1000), p99: $p99,
        cpu_ms_per_request: (if $ok > 0 then $cpu_ns / 1e6 / $ok else null end),
        cpu_share: ($cpu_ns / 1e9 / $seconds), throttled_ms: ($throttled_ns / 1e6),
        rss_mib: ($rss / 1048576), oom_kills: $oom}
-    | .failure = (if $oom > 0 then "OOM-killed"
+    # pubsub: the share of requests that drew an envelope drawn before (expected, uniform draws).
+    | if $route == "pubsub" and $ok > 0 then
+        .redelivered_share = (1 - ($envelopes / $ok) * (1 - ((-$ok / $envelopes) | exp))) else . end
+    | .failure = (if $oha_error then $oha_error
+        elif $oom > 0 then "OOM-killed"
         elif $errors > 0 then "\($errors) connection errors"
         elif $bad > 0 then "\($bad) non-2xx answers"
         elif .achieved < 0.95 * $rate then "\(.achieved | floor)/s achieved"
@@ -161,26 +186,31 @@ measure() {
 
 results=$logs/bench-capacity.jsonl
 ((DRY_RUN)) || : > "$results"
-((DRY_RUN)) || seed_retrieve
+seed_retrieve
 for route in "${routes[@]}"; do
   for impl in "${BENCH_IMPLS[@]}"; do
     port=$(free_port)
     start_service "$impl" "$route" "$port"
     if ((DRY_RUN)); then load "$route" "$port" "${BENCH_RATES[0]}" "$BENCH_SECONDS"; continue; fi
-    # Warm-up, not counted: connections, the emulator's JIT, Python's first imports.
-    load "$route" "$port" 100 10 > /dev/null 2>&1 || true
+    warm_up "$route" "$port"
     held=0 failed=0
     for rate in "${BENCH_RATES[@]}"; do
       log "$impl $route at $rate/s"
+      prepare_load "$route" "$rate" "$BENCH_SECONDS"
       line=$(measure "$impl" "$route" "$port" "$rate")
       echo "$line" >> "$results"
       if [[ $(jq -r .failure <<< "$line") != null ]]; then failed=$rate; break; fi
       held=$rate
     done
-    # One more between the last rate held and the first failed.
+    # One more between the last rate held and the first failed, on a new instance (the failed
+    # rate's backlog or OOM kill would count against it).
     if ((held && failed)); then
       rate=$(((held + failed) / 2))
+      box_remove "$box"
+      start_service "$impl" "$route" "$port"
+      warm_up "$route" "$port"
       log "$impl $route at $rate/s"
+      prepare_load "$route" "$rate" "$BENCH_SECONDS"
       measure "$impl" "$route" "$port" "$rate" >> "$results"
     fi
     box_remove "$box"
@@ -193,9 +223,12 @@ printf '%s, %s CPU of %s, box: %s µs of CPU per 100 ms, %s MiB; %s in flight at
   "$BENCH_CONCURRENCY" "$BENCH_SECONDS" "$BENCH_P99_MS" "$BENCH_DATASTORE_DELAY_MS"
 echo "| route | service | highest rate held /s | p50 ms | p99 ms | CPU µs per request | one CPU's ceiling /s | CPU used | peak RSS MiB | at the next rate |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-jq -rs 'group_by(.route + .impl)[] | sort_by(.rate) as $runs
+jq -rs '. as $all | $ARGS.positional as $order
+  | [$order[] as $route | $all[] | select(.route == $route)] | group_by(.route + .impl)
+  | sort_by(.[0].route as $r | .[0].impl as $i | [($order | index($r)), (["ours", "original"] | index($i))])[]
+  | sort_by(.rate) as $runs
   | ([$runs[] | select(.failure == null)] | max_by(.rate)) as $held
   | ([$runs[] | select(.failure != null and .rate > ($held.rate // 0))] | min_by(.rate)) as $failed
   | def f: if . == null then "-" else (. * 10 | round / 10 | tostring) end;
   "| \($runs[0].route) | \($runs[0].impl) | \($held.rate // "none") | \($held.p50 | f) | \($held.p99 | f) | \(if $held then "\($held.cpu_ms_per_request * 1000 | round) | \(1000 / $held.cpu_ms_per_request | round)" else "- | -" end) | \(if $held then $held.cpu_share * 100 else null end | f) % | \([$runs[].rss_mib] | max | f) | \(if $failed then "\($failed.rate)/s: \($failed.failure)" else "held every rate" end) |"' \
-  "$results"
+  "$results" --args "${routes[@]}"

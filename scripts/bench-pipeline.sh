@@ -6,7 +6,8 @@
 # reads the StorageLogs back for BENCH_SETTLE_SECONDS more (past the 30 s ack deadline, so that a
 # redelivery stored again shows). Prints a table and the highest rate each held without a loss.
 # --one-cpu: each service in Cloud Run's box (scripts/lib/cloud-run-box.sh: one CPU, 256 MiB; needs
-# root), and the table gains the service's CPU ms per message.
+# root), and the table gains the service's CPU ms per message (its CPU over the whole run, the
+# reading after it included, over the messages stored).
 # Usage: scripts/bench-pipeline.sh [--dry-run] [--one-cpu] [RATE...]   (default: 50 200 500 1000)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -23,12 +24,11 @@ done
 ((${#rates[@]})) || rates=(50 200 500 1000)
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_SETTLE_SECONDS=${BENCH_SETTLE_SECONDS:-35}
-original=$BENCH_DIR/../reference/microservices/storage_logging
-venv=$LOCAL_DIR/venv-original
 logs=$LOCAL_DIR/logs
 
-[[ -f $original/main.py ]] || die "no Python original at $original"
-python_venv original flask gunicorn google-cloud-datastore
+[[ -f $ORIGINAL_DIR/storage_logging/main.py ]] || die "no Python original at $ORIGINAL_DIR"
+((DRY_RUN || !one_cpu)) || [[ $(id -u) == 0 ]] || die "--one-cpu needs root: cgroups"
+install_original
 # One build each: together, cargo would build storage_logging with the features tools asks for.
 run cargo build --release --locked -p storage_logging
 run cargo build --release --locked -p tools
@@ -39,26 +39,25 @@ ours=$(free_port)
 theirs=$(free_port)
 start_datastore_emulator "$datastore" bench-pipeline-datastore
 service_env=(GOOGLE_CLOUD_PROJECT="$LOCAL_PROJECT" DATASTORE_PROJECT_ID="$LOCAL_PROJECT" DATASTORE_EMULATOR_HOST="$datastore")
-ours_command=(env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging)
-original_command=(env "${service_env[@]}" PORT="$theirs" "$venv/bin/gunicorn" --chdir "$original" --bind ":$theirs"
-  --workers 1 --threads 8 --timeout 0 main:app)
+ours_service=(env "${service_env[@]}" PORT="$ours" RUST_LOG=warn target/release/storage_logging)
+original_command storage_logging "$theirs"
+original_service=(env "${service_env[@]}" PORT="$theirs" "${ORIGINAL_COMMAND[@]}")
 if ((DRY_RUN)); then
   run gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
-  run "${ours_command[@]}"
-  run "${original_command[@]}"
+  run "${ours_service[@]}"
+  run "${original_service[@]}"
 else
   mkdir -p "$logs"
   start_tracked "$logs/bench-pipeline-pubsub.log" gcloud beta emulators pubsub start --project="$LOCAL_PROJECT" --host-port="$pubsub"
   if ((one_cpu)); then
-    [[ $(id -u) == 0 ]] || die "--one-cpu needs root: cgroups"
     trap 'stop_tracked; box_remove bench-pipeline-ours; box_remove bench-pipeline-original' EXIT
     box_create bench-pipeline-ours
     box_create bench-pipeline-original
-    box_start "$logs/bench-pipeline-ours.log" bench-pipeline-ours "${ours_command[@]}" > /dev/null
-    box_start "$logs/bench-pipeline-original.log" bench-pipeline-original "${original_command[@]}" > /dev/null
+    box_start "$logs/bench-pipeline-ours.log" bench-pipeline-ours "${ours_service[@]}" > /dev/null
+    box_start "$logs/bench-pipeline-original.log" bench-pipeline-original "${original_service[@]}" > /dev/null
   else
-    start_tracked "$logs/bench-pipeline-ours.log" "${ours_command[@]}"
-    start_tracked "$logs/bench-pipeline-original.log" "${original_command[@]}"
+    start_tracked "$logs/bench-pipeline-ours.log" "${ours_service[@]}"
+    start_tracked "$logs/bench-pipeline-original.log" "${original_service[@]}"
   fi
   for url in "http://$datastore/" "http://$pubsub/" "http://127.0.0.1:$ours/" "http://127.0.0.1:$theirs/"; do
     wait_http "$url" 60 || die "$url did not answer; see $logs"

@@ -24,9 +24,11 @@ async def forward(reader, writer, delay):
     try:
         while data := await reader.read(65536):
             chunks.put_nowait((loop.time() + delay, data))
-    finally:
         chunks.put_nowait(None)
         await sender
+    finally:
+        # A reset on either side ends both directions' copies of this connection.
+        sender.cancel()
         writer.close()
 
 

