@@ -177,9 +177,10 @@ build_and_deploy() {
   #   the project's owners and editors have it).
   # --cpu-boost: start-up is milliseconds already; the boost shortens the first requests' work.
   # --concurrency=80 (the default): one instance serves many requests; the services are async.
+  # --execution-environment=gen1: the second generation needs at least 512 MiB (docs/capacity.md).
   retry run gcloud run deploy "$service" --image="$(image "$service")" --region="$REGION" \
     --no-allow-unauthenticated --service-account="$(sa_email "$runtime_sa")" \
-    --memory=256Mi --cpu=1 --cpu-boost --concurrency=80 --max-instances=3 \
+    --memory=256Mi --cpu=1 --cpu-boost --concurrency=80 --max-instances=3 --execution-environment=gen1 \
     --set-env-vars="GOOGLE_CLOUD_PROJECT=$PROJECT_ID" "$@"
   ((!new_service)) || record run-service "$service" "$REGION"
 }
