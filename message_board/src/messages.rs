@@ -57,14 +57,11 @@ fn check_name(name: &str) -> Result<(), DatastoreError> {
     Ok(())
 }
 
-/// Messages a retrieve asks Datastore for per page: a name of up to 31 short messages is one query
-/// (docs/capacity.md: at three a page, 20 messages took 7 queries, and the page permits below held
-/// an instance to 8 queries at once). A page of large messages over gRPC's 4 MiB is asked for again,
-/// smaller ([`Pages`](common::datastore::Pages)).
-const PAGE_MESSAGES: i32 = 32;
-/// Pages of retrieves held at once across the instance, each at most gRPC's 4 MiB answer and the
-/// JSON of one message: 80 retrieves of a name with 1 MiB messages stay far inside Cloud Run's
-/// 256 MiB.
+/// Messages a retrieve asks Datastore for per page: an entity is at most 1 MiB, so three stay
+/// under gRPC's 4 MiB answer whatever the messages hold (five made a name unreadable for good).
+const PAGE_MESSAGES: i32 = 3;
+/// Pages of retrieves held at once across the instance, each at most three messages and the JSON
+/// of one: 80 retrieves of a name with 1 MiB messages stay far inside Cloud Run's 256 MiB.
 const PAGES_HELD: usize = 8;
 static PAGE_PERMITS: Semaphore = Semaphore::const_new(PAGES_HELD);
 /// How long a retrieve waits for a page permit before it gives up (503, or a cut answer after the

@@ -14,8 +14,6 @@ pub enum DatastoreError {
     Rejected(String),
     /// An insert of a named key that exists.
     AlreadyExists,
-    /// An answer over what the client decodes (gRPC's 4 MiB): a page of large entities.
-    AnswerTooLarge(String),
 }
 
 impl std::fmt::Display for DatastoreError {
@@ -24,7 +22,6 @@ impl std::fmt::Display for DatastoreError {
             Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
             Self::Rejected(reason) => f.write_str(reason),
             Self::AlreadyExists => f.write_str("the entity already exists"),
-            Self::AnswerTooLarge(cause) => write!(f, "Datastore's answer too large: {cause}"),
         }
     }
 }
@@ -35,11 +32,6 @@ impl From<Status> for DatastoreError {
     fn from(status: Status) -> Self {
         match status.code() {
             Code::AlreadyExists => Self::AlreadyExists,
-            // tonic's answer to a message over its decoding limit (its own words: an upgrade that
-            // changes them fails message_board's test of 80 retrieves of the largest messages).
-            Code::OutOfRange if status.message().contains("message length too large") => {
-                Self::AnswerTooLarge(status.message().to_owned())
-            }
             Code::InvalidArgument => {
                 // Datastore's own words go to the log; the client gets a plain reason.
                 log::warn!("Datastore refused the entity: {}", status.message());
@@ -54,9 +46,9 @@ impl From<DatastoreError> for ApiError {
     fn from(error: DatastoreError) -> Self {
         match error {
             DatastoreError::Rejected(reason) => ApiError::BadRequest(reason),
-            DatastoreError::Unavailable(_)
-            | DatastoreError::AlreadyExists
-            | DatastoreError::AnswerTooLarge(_) => ApiError::Unavailable(error.to_string()),
+            DatastoreError::Unavailable(_) | DatastoreError::AlreadyExists => {
+                ApiError::Unavailable(error.to_string())
+            }
         }
     }
 }
@@ -79,12 +71,6 @@ mod tests {
         assert!(matches!(
             DatastoreError::from(Status::unavailable("down")),
             DatastoreError::Unavailable(_)
-        ));
-        assert!(matches!(
-            DatastoreError::from(Status::out_of_range(
-                "Error, decoded message length too large: found 6291641 bytes, the limit is: 4194304 bytes"
-            )),
-            DatastoreError::AnswerTooLarge(_)
         ));
         assert!(matches!(
             ApiError::from(DatastoreError::Rejected("x".into())),

@@ -8,11 +8,7 @@ use super::{Datastore, DatastoreError, pb};
 
 /// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
 /// can work on one page while the next is on its way. Owns its client (a clone shares the
-/// connection), so that an answer streamed to an HTTP client can hold it. A page that Datastore
-/// answers with more than gRPC's 4 MiB (which the client refuses from its length, before reading
-/// it) is asked for again with a quarter of the limit, down to one entity (at most 1 MiB, so it
-/// always fits), and the pages after it keep the smaller limit: a query's limit can be set for the
-/// entities it usually finds, not for the largest.
+/// connection), so that an answer streamed to an HTTP client can hold it.
 pub struct Pages {
     datastore: Datastore,
     query: Query,
@@ -21,39 +17,22 @@ pub struct Pages {
     finished: bool,
 }
 
-/// The first smaller page of a query without a limit whose answer was too large.
-const UNLIMITED_PAGE_SHRUNK_TO: i32 = 256;
-
 impl Pages {
     /// Whether the last page has been read: [`Pages::next`] would answer `None` without asking.
     pub fn is_finished(&self) -> bool {
         self.finished
     }
 
-    /// The next page's entities; `None` after the last page. Dropped before it answers (a
-    /// timeout), it leaves the pages where they were.
+    /// The next page's entities; `None` after the last page.
     pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
         if self.finished {
             return Ok(None);
         }
-        let batch = loop {
-            let mut query = self.query.clone();
-            if let Some(cursor) = &self.cursor {
-                query.start_cursor.clone_from(cursor);
-            }
-            match self.datastore.run_query(query).await {
-                Err(DatastoreError::AnswerTooLarge(cause)) => {
-                    let Some(smaller) = smaller_page(self.query.limit) else {
-                        return Err(DatastoreError::AnswerTooLarge(cause));
-                    };
-                    log::debug!(
-                        "a query page was too large ({cause}): pages of {smaller} from here"
-                    );
-                    self.query.limit = Some(smaller);
-                }
-                answer => break answer?,
-            }
-        };
+        let mut query = self.query.clone();
+        if let Some(cursor) = self.cursor.take() {
+            query.start_cursor = cursor;
+        }
+        let batch = self.datastore.run_query(query).await?;
         self.cursor = next_page(&batch, self.query.limit);
         self.finished = self.cursor.is_none();
         Ok(Some(
@@ -63,15 +42,6 @@ impl Pages {
                 .filter_map(|result| result.entity)
                 .collect(),
         ))
-    }
-}
-
-/// A page's limit after an answer too large: a quarter, at least one; `None` when it was one.
-fn smaller_page(limit: Option<i32>) -> Option<i32> {
-    match limit {
-        None => Some(UNLIMITED_PAGE_SHRUNK_TO),
-        Some(limit) if limit > 1 => Some((limit / 4).max(1)),
-        Some(_) => None,
     }
 }
 
@@ -137,19 +107,6 @@ fn next_page(batch: &QueryResultBatch, limit: Option<i32>) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_page_too_large_shrinks_to_a_quarter_down_to_one_entity() {
-        assert_eq!(smaller_page(Some(32)), Some(8));
-        assert_eq!(smaller_page(Some(8)), Some(2));
-        assert_eq!(smaller_page(Some(3)), Some(1));
-        assert_eq!(
-            smaller_page(Some(1)),
-            None,
-            "one entity always fits: no smaller page"
-        );
-        assert_eq!(smaller_page(None), Some(UNLIMITED_PAGE_SHRUNK_TO));
-    }
     use gcloud_sdk::google::datastore::v1::EntityResult;
 
     fn batch(count: usize, more: MoreResultsType) -> QueryResultBatch {

@@ -68,43 +68,32 @@ fn large_messages() -> usize {
 #[test]
 fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_memory() {
     let large_messages = large_messages();
-    let peak = eighty_retrieves_of(large_messages, value::MAX_ENTITY_BYTES - 200);
-    eprintln!("peak RSS POST /api/v1/retrieve of {large_messages} largest messages: {peak} MiB");
-    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
-}
-
-/// The largest page Datastore answers without being asked again: a retrieve's 32 messages, just
-/// under gRPC's 4 MiB together.
-#[test]
-fn eighty_retrieves_of_full_pages_answer_all_in_little_memory() {
-    let peak = eighty_retrieves_of(32, 4 * 1024 * 1024 / 32 - 4_000);
-    eprintln!("peak RSS POST /api/v1/retrieve of a full page: {peak} MiB");
-    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
-}
-
-/// Stores `count` messages of about `message_bytes` under one name, then retrieves it 80 times at
-/// once: every answer is 200 with every message. Returns the peak RSS in MiB.
-fn eighty_retrieves_of(count: usize, message_bytes: usize) -> u64 {
     let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
-    let body = json_of_size("message", message_bytes);
-    assert_eq!(store_times(&service, &body, count), count);
+    let largest = json_of_size("message", value::MAX_ENTITY_BYTES - 200);
+    let stored = store_times(&service, &largest, large_messages);
+    assert_eq!(stored, large_messages);
 
-    let retrieve = [("a name of large messages", br#"{"name": "worst"}"#.to_vec())];
+    let retrieve = [(
+        "a name with the largest messages",
+        br#"{"name": "worst"}"#.to_vec(),
+    )];
     let answers = eighty_at_once(&service, "/api/v1/retrieve", "application/json", &retrieve);
     for (what, status, body) in &answers {
         assert_eq!(*status, 200, "{what}: {body:.200}");
         let answer: serde_json::Value = serde_json::from_str(body).expect("complete JSON");
         assert_eq!(answer["name"], "worst");
         let messages = answer["messages"].as_array().expect("messages");
-        assert_eq!(messages.len(), count);
-        assert!(messages.iter().all(|m| {
-            m["message"]
-                .as_str()
-                .is_some_and(|m| m.len() > message_bytes - 1_000)
-        }));
+        assert_eq!(messages.len(), large_messages);
+        assert!(
+            messages
+                .iter()
+                .all(|m| m["message"].as_str().is_some_and(|m| m.len() > 1_000_000))
+        );
     }
+    let peak = test_support::resilience::peak_rss_kib(service.pid()) / 1024;
     eprintln!("answers: {{200: {}}}", answers.len());
-    test_support::resilience::peak_rss_kib(service.pid()) / 1024
+    eprintln!("peak RSS POST /api/v1/retrieve of {large_messages} largest messages: {peak} MiB");
+    assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
 
 /// Stores `body` `count` times, one after another; how many were stored.
