@@ -10,6 +10,10 @@ use std::time::Duration;
 
 /// Request bodies larger than this are answered with 413 unless `BODY_LIMIT_BYTES` says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Request bodies admitted at once across the instance (`common::json_body::BodyRoom`) unless
+/// `BODY_ROOM_BYTES` says otherwise: 12 bodies of the largest size, measured to keep 80 of them
+/// with their copies inside Cloud Run's 256 MiB (docs/reliability.md).
+pub const DEFAULT_BODY_ROOM: usize = 12 * 1024 * 1024;
 /// actix times out a request's headers (5 s), not its body: a body sent a byte at a time would
 /// hold one of Cloud Run's 80 request slots until Cloud Run's request timeout (300 s by default).
 /// 30 s takes a 1 MiB body at 35 KB/s.
@@ -51,6 +55,8 @@ pub struct Config {
     pub body_limit: usize,
     /// `BODY_TIMEOUT_SECONDS`: the whole body must arrive within this, or 408.
     pub body_timeout: Duration,
+    /// `BODY_ROOM_BYTES`: request bodies admitted at once across the instance.
+    pub body_room: usize,
 }
 
 /// A setting that could not be read: start-up stops with this one line.
@@ -125,6 +131,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         self.range_or(variable, default, 1..=u64::MAX)
     }
 
+    /// The variable as a number of bytes, at least 1, `default` when unset.
+    pub fn bytes_or(&self, variable: &'static str, default: usize) -> Result<usize, ConfigError> {
+        let bytes = self.positive_or(variable, default as u64)?;
+        Ok(usize::try_from(bytes).unwrap_or(usize::MAX))
+    }
+
     /// The variable as a number within `range`, `default` when unset.
     pub fn range_or(
         &self,
@@ -169,13 +181,11 @@ impl Config {
                 .unwrap_or_else(|| default_filter.into()),
             log_format: env.parse_or("LOG_FORMAT", default_format)?,
             project_id: env.text("GOOGLE_CLOUD_PROJECT"),
-            body_limit: usize::try_from(
-                env.positive_or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT as u64)?,
-            )
-            .unwrap_or(usize::MAX),
+            body_limit: env.bytes_or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT)?,
             body_timeout: Duration::from_secs(
                 env.positive_or("BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT.as_secs())?,
             ),
+            body_room: env.bytes_or("BODY_ROOM_BYTES", DEFAULT_BODY_ROOM)?,
         })
     }
 }
@@ -197,6 +207,7 @@ mod tests {
         assert_eq!(config.project_id, None);
         assert_eq!(config.body_limit, DEFAULT_BODY_LIMIT);
         assert_eq!(config.body_timeout, DEFAULT_BODY_TIMEOUT);
+        assert_eq!(config.body_room, DEFAULT_BODY_ROOM);
         assert_eq!(config.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     }
 
@@ -223,8 +234,10 @@ mod tests {
             ("GOOGLE_CLOUD_PROJECT", "demo"),
             ("BODY_LIMIT_BYTES", "2048"),
             ("BODY_TIMEOUT_SECONDS", "3"),
+            ("BODY_ROOM_BYTES", "4096"),
         ])
         .expect("valid");
+        assert_eq!(config.body_room, 4096);
         assert_eq!(config.body_timeout, Duration::from_secs(3));
         assert_eq!(config.port, 0);
         assert_eq!(config.log_filter, "warn");
@@ -248,6 +261,7 @@ mod tests {
             ("BODY_LIMIT_BYTES", "-1"),
             ("BODY_LIMIT_BYTES", "0"),
             ("BODY_TIMEOUT_SECONDS", "0"),
+            ("BODY_ROOM_BYTES", "0"),
         ];
         for (variable, value) in cases {
             let error = read(&[(variable, value)]).expect_err(value);

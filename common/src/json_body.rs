@@ -12,8 +12,8 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
-use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::budget::{ByteBudget, Share};
 use crate::configuration::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
 use crate::error::ApiError;
 
@@ -24,6 +24,16 @@ pub struct BodyLimit(pub usize);
 /// How long the whole body may take to arrive, as app data; [`DEFAULT_BODY_TIMEOUT`] when absent.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeout(pub Duration);
+
+/// Body bytes admitted at once across the instance (`BODY_ROOM_BYTES`), as app data; the
+/// application builds one for all its workers. Counted by what each request declares (the
+/// service's limit when chunked) from before its body is read until the handler has answered (a
+/// streamed answer goes on without it). A body and its copies (parsed JSON, Datastore values, the
+/// encoded RPC) are a few times its size: without this, 80 requests of 1 MiB held 212 MiB while a
+/// paused Datastore kept them waiting. Requests past it wait for room, unread and in turn, at most
+/// [`BODY_ROOM_WAIT`], then 503.
+#[derive(Debug, Clone)]
+pub struct BodyRoom(pub ByteBudget);
 
 /// The most JSON values a route's body may hold, as app data; [`MAX_JSON_VALUES`] when absent.
 #[derive(Debug, Clone, Copy)]
@@ -128,15 +138,6 @@ pub fn check_json_shape(text: &[u8], max_values: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Body bytes admitted at once across the instance, counted by what each request declares (the
-/// service's limit when chunked) from before its body is read until the handler has answered (a
-/// streamed answer goes on without it). A body and its copies (parsed JSON, Datastore values, the
-/// encoded RPC) are a few times its size: without this, 80 requests of 1 MiB held 212 MiB while a
-/// paused Datastore kept them waiting. Requests past it wait for room, unread and in turn, at most
-/// [`BODY_ROOM_WAIT`], then 503.
-pub const BODY_BYTES_IN_FLIGHT: usize = 12 * 1024 * 1024;
-const BODY_ROOM_UNIT: usize = 1024;
-static BODY_ROOM: Semaphore = Semaphore::const_new(BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT);
 /// A body holding room must keep coming: all of it within 2 s plus a second per 128 KiB it
 /// declared (10 s for 1 MiB), or 408; so senders that trickle cannot keep the room from others.
 const ROOM_HOLD_BASE: Duration = Duration::from_secs(2);
@@ -145,15 +146,14 @@ const ROOM_HOLD_BYTES_PER_SECOND: usize = 128 * 1024;
 /// trickling senders comes free for those waiting first (the semaphore is fair).
 pub const BODY_ROOM_WAIT: Duration = Duration::from_secs(20);
 
-/// A request's share of [`BODY_BYTES_IN_FLIGHT`], kept in its extensions until it is dropped.
-struct BodyRoom {
-    _permit: SemaphorePermit<'static>,
+/// A request's share of the [`BodyRoom`], kept in its extensions until it is dropped.
+struct RoomTaken {
+    _share: Share,
 }
 
 /// A request body of any type, read up to the service's limit: 413 before reading when the
 /// declared length is over it, 413 as soon as a chunked body passes it, 408 when it has not all
-/// arrived within the service's body timeout, 503 when there is no room for it
-/// ([`BODY_BYTES_IN_FLIGHT`]).
+/// arrived within the service's body timeout, 503 when there is no room for it ([`BodyRoom`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitedBody(pub Bytes);
 
@@ -169,13 +169,16 @@ impl FromRequest for LimitedBody {
             .app_data::<BodyTimeout>()
             .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
         let checked = check_declared_length(req, limit);
+        let room = req.app_data::<BodyRoom>().cloned();
         let payload = payload.take();
         let req = req.clone();
         Box::pin(async move {
             let declared = checked?;
             let size = declared.unwrap_or(limit);
-            let room = make_room(size).await?;
-            req.extensions_mut().insert(room);
+            if let Some(BodyRoom(room)) = room {
+                let taken = take_room(&room, size).await?;
+                req.extensions_mut().insert(taken);
+            }
             let deadline = timeout.min(room_hold(size));
             tokio::time::timeout(deadline, read_body(payload, declared.unwrap_or(0), limit))
                 .await
@@ -229,18 +232,15 @@ fn room_hold(size: usize) -> Duration {
     ROOM_HOLD_BASE + Duration::from_secs((size / ROOM_HOLD_BYTES_PER_SECOND) as u64)
 }
 
-/// Room for a body of `size` bytes in [`BODY_BYTES_IN_FLIGHT`]; 503 after [`BODY_ROOM_WAIT`].
-async fn make_room(size: usize) -> Result<BodyRoom, ApiError> {
-    const ROOM_UNITS: u32 = (BODY_BYTES_IN_FLIGHT / BODY_ROOM_UNIT) as u32;
-    let units = u32::try_from(size.div_ceil(BODY_ROOM_UNIT))
-        .unwrap_or(ROOM_UNITS)
-        .clamp(1, ROOM_UNITS);
-    crate::budget::share_within(&BODY_ROOM, units, BODY_ROOM_WAIT)
+/// Room for a body of `size` bytes in `room`; 503 after [`BODY_ROOM_WAIT`].
+async fn take_room(room: &ByteBudget, size: usize) -> Result<RoomTaken, ApiError> {
+    room.share_within(size, BODY_ROOM_WAIT)
         .await
-        .map(|permit| BodyRoom { _permit: permit })
+        .map(|share| RoomTaken { _share: share })
         .ok_or_else(|| {
             ApiError::Unavailable(format!(
-                "no room for a {size}-byte body within {BODY_ROOM_WAIT:?}: {BODY_BYTES_IN_FLIGHT} bytes in flight"
+                "no room for a {size}-byte body within {BODY_ROOM_WAIT:?}: {} bytes in flight",
+                room.bytes()
             ))
         })
 }

@@ -1,5 +1,5 @@
 //! What the three services share: configuration, telemetry, start-up and shutdown, the error
-//! contract, JSON bodies and process-wide budgets.
+//! contract, JSON bodies, the budgets an instance shares and streamed answers' stalled readers.
 
 pub mod budget;
 pub mod configuration;
@@ -7,6 +7,7 @@ pub mod configuration;
 pub mod datastore;
 pub mod error;
 pub mod json_body;
+pub mod reader_stall;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

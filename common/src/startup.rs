@@ -10,9 +10,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::budget::ByteBudget;
 use crate::configuration::{Config, ConfigError, Env};
-use crate::json_body::{BodyLimit, BodyTimeout};
-use crate::{routes, telemetry};
+use crate::json_body::{BodyLimit, BodyRoom, BodyTimeout};
+use crate::{reader_stall, routes, telemetry};
 
 /// Cloud Run kills the container 10 s after SIGTERM; in-flight requests get 7 of them, which
 /// leaves room for the process to exit within 8 s.
@@ -35,16 +36,20 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = BodyLimit(config.body_limit);
         let body_timeout = BodyTimeout(config.body_timeout);
+        // One room for all workers: it bounds the instance.
+        let body_room = BodyRoom(ByteBudget::new(config.body_room));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_telemetry))
                 .app_data(body_limit)
                 .app_data(body_timeout)
+                .app_data(body_room.clone())
                 .configure(routes.clone())
                 .default_service(web::to(routes::not_found))
         })
         // Our own handler below: actix treats SIGINT as an immediate stop, we drain on both.
         .disable_signals()
+        .on_connect(reader_stall::keep_socket)
         .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
         .listen(listener)?
         .run();

@@ -1,8 +1,16 @@
 use std::process::ExitCode;
 
-use common::datastore::DatastoreSettings;
+use message_board::retrieval::Retrieval;
+use message_board::settings::Settings;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    common::startup::serve(DatastoreSettings::read, message_board::startup::build).await
+    common::startup::serve(Settings::read, |config, settings| {
+        message_board::startup::build(
+            config,
+            settings.datastore,
+            Retrieval::new(settings.retrieve),
+        )
+    })
+    .await
 }

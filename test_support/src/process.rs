@@ -89,6 +89,24 @@ impl ServiceProcess {
         }
     }
 
+    /// The log lines of severity WARNING and above so far, for a failing test to show.
+    pub fn problems(&self) -> String {
+        let lines = self.lines.lock().expect("not poisoned");
+        let problems: Vec<&str> = lines
+            .iter()
+            .filter(|line| {
+                serde_json::from_str::<Value>(line).is_ok_and(|entry| {
+                    matches!(
+                        entry["severity"].as_str(),
+                        Some("WARNING" | "ERROR" | "CRITICAL")
+                    )
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        problems.join("\n")
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([format!("-{name}"), self.pid().to_string()])

@@ -2,6 +2,7 @@
 //! header production needs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use gcloud_sdk::google::datastore::v1::commit_request::Mode;
@@ -15,6 +16,7 @@ use gcloud_sdk::google::datastore::v1::{
     QueryResultBatch, RunQueryRequest,
 };
 use gcloud_sdk::google_cloud_auth::credentials::anonymous;
+use gcloud_sdk::tonic::{Code, Status};
 use gcloud_sdk::{GoogleApi, GoogleAuthMiddleware, GoogleEnvironment, HeaderMap};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
@@ -116,7 +118,12 @@ impl Datastore {
                 keys: vec![self.key_in(connection, kind, Some(name))],
                 ..LookupRequest::default()
             };
-            let response = connection.client.get().lookup(request).await?.into_inner();
+            let response = read_again_if_cut(|| {
+                let (mut client, request) = (connection.client.get(), request.clone());
+                async move { client.lookup(request).await }
+            })
+            .await?
+            .into_inner();
             Ok(response
                 .found
                 .into_iter()
@@ -126,8 +133,13 @@ impl Datastore {
         .await
     }
 
-    /// One batch of the query, as Datastore answers it ([`Pages`](super::Pages) goes on).
-    pub(super) async fn run_query(&self, query: Query) -> Result<QueryResultBatch, DatastoreError> {
+    /// One batch of the query, as Datastore answers it ([`Pages`](super::Pages) goes on), refused
+    /// unread (`AnswerTooLarge`) past `max_answer_bytes`.
+    pub(super) async fn run_query(
+        &self,
+        query: Query,
+        max_answer_bytes: usize,
+    ) -> Result<QueryResultBatch, DatastoreError> {
         self.within_deadline(async {
             let connection = self.connection().await?;
             let request = RunQueryRequest {
@@ -137,7 +149,13 @@ impl Datastore {
                 query_type: Some(QueryType::Query(query)),
                 ..RunQueryRequest::default()
             };
-            let response = connection.client.get().run_query(request).await?;
+            let response = read_again_if_cut(|| {
+                let client = connection.client.get();
+                let mut client = client.max_decoding_message_size(max_answer_bytes);
+                let request = request.clone();
+                async move { client.run_query(request).await }
+            })
+            .await?;
             Ok(response.into_inner().batch.unwrap_or_default())
         })
         .await
@@ -218,6 +236,40 @@ impl Datastore {
     }
 }
 
+/// Attempts of a read whose connection failed under it.
+const READ_ATTEMPTS: u32 = 3;
+const READ_RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// `read`, made again (up to [`READ_ATTEMPTS`] in all, within the caller's deadline) when it
+/// failed with its connection or Datastore said it was unavailable: a read changes nothing, and
+/// the official clients retry reads on UNAVAILABLE too. Seen on the Firestore emulator: a client
+/// that resets a stream whose answer is still being written (an answer over the decoding limit)
+/// can make the emulator drop the whole HTTP/2 connection ("byte distribution write error"), and
+/// every call then on it fails ("transport error", or "h2 protocol error" mid-answer).
+async fn read_again_if_cut<T, F, R>(mut read: R) -> Result<T, Status>
+where
+    R: FnMut() -> F,
+    F: Future<Output = Result<T, Status>>,
+{
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(status) if attempt < READ_ATTEMPTS && connection_failed(&status) => {
+                log::info!("Datastore read made again: {}", status.message());
+                attempt += 1;
+                tokio::time::sleep(READ_RETRY_PAUSE).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A status that says the call's connection failed or Datastore was unavailable, not the call:
+/// tonic gives a failed connection, HTTP/2's or TCP's, as `Unknown`.
+fn connection_failed(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::Unknown)
+}
+
 async fn connect(settings: DatastoreSettings) -> Result<Connection, DatastoreError> {
     let project_id = match settings.project_id {
         Some(project_id) => project_id,
@@ -280,6 +332,34 @@ fn routing_headers(project_id: &str, database_id: &str) -> Result<HeaderMap, Dat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn reads_are_made_again_only_when_their_connection_failed() {
+        let attempts = std::cell::Cell::new(0);
+        let failing = |status: Status| {
+            let attempts = &attempts;
+            move || {
+                attempts.set(attempts.get() + 1);
+                std::future::ready(Err::<(), _>(status.clone()))
+            }
+        };
+        for status in [
+            Status::unknown("transport error"),
+            Status::unknown("h2 protocol error: error reading a body from connection"),
+            Status::unavailable("down"),
+        ] {
+            assert!(read_again_if_cut(failing(status)).await.is_err());
+            assert_eq!(attempts.replace(0), READ_ATTEMPTS);
+        }
+        for status in [
+            Status::invalid_argument("bad query"),
+            Status::out_of_range("decoded message length too large"),
+            Status::deadline_exceeded("slow"),
+        ] {
+            assert!(read_again_if_cut(failing(status)).await.is_err());
+            assert_eq!(attempts.replace(0), 1);
+        }
+    }
 
     #[test]
     fn routing_header_names_project_and_named_database() {

@@ -14,6 +14,9 @@ pub enum DatastoreError {
     Rejected(String),
     /// An insert of a named key that exists.
     AlreadyExists,
+    /// A query's answer over the most bytes the call would take (gRPC's decoding limit): `bytes`,
+    /// when tonic said it, is the answer's size. Ask for fewer entities.
+    AnswerTooLarge { bytes: Option<usize> },
 }
 
 impl std::fmt::Display for DatastoreError {
@@ -22,6 +25,10 @@ impl std::fmt::Display for DatastoreError {
             Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
             Self::Rejected(reason) => f.write_str(reason),
             Self::AlreadyExists => f.write_str("the entity already exists"),
+            Self::AnswerTooLarge { bytes } => match bytes {
+                Some(bytes) => write!(f, "Datastore's answer too large: {bytes} bytes"),
+                None => f.write_str("Datastore's answer too large"),
+            },
         }
     }
 }
@@ -32,6 +39,17 @@ impl From<Status> for DatastoreError {
     fn from(status: Status) -> Self {
         match status.code() {
             Code::AlreadyExists => Self::AlreadyExists,
+            // tonic's answer to a message over its decoding limit, in its own words (an upgrade
+            // that changes them fails message_board's tests of retrieves of the largest messages).
+            Code::OutOfRange
+                if status
+                    .message()
+                    .contains("decoded message length too large") =>
+            {
+                Self::AnswerTooLarge {
+                    bytes: answer_size(status.message()),
+                }
+            }
             Code::InvalidArgument => {
                 // Datastore's own words go to the log; the client gets a plain reason.
                 log::warn!("Datastore refused the entity: {}", status.message());
@@ -46,11 +64,17 @@ impl From<DatastoreError> for ApiError {
     fn from(error: DatastoreError) -> Self {
         match error {
             DatastoreError::Rejected(reason) => ApiError::BadRequest(reason),
-            DatastoreError::Unavailable(_) | DatastoreError::AlreadyExists => {
-                ApiError::Unavailable(error.to_string())
-            }
+            DatastoreError::Unavailable(_)
+            | DatastoreError::AlreadyExists
+            | DatastoreError::AnswerTooLarge { .. } => ApiError::Unavailable(error.to_string()),
         }
     }
+}
+
+/// The size in tonic's "decoded message length too large: found N bytes, the limit is: …".
+fn answer_size(message: &str) -> Option<usize> {
+    let (_, rest) = message.split_once("found ")?;
+    rest.split_once(" bytes")?.0.parse().ok()
 }
 
 #[cfg(test)]
@@ -70,6 +94,18 @@ mod tests {
         );
         assert!(matches!(
             DatastoreError::from(Status::unavailable("down")),
+            DatastoreError::Unavailable(_)
+        ));
+        assert_eq!(
+            DatastoreError::from(Status::out_of_range(
+                "Error, decoded message length too large: found 6291641 bytes, the limit is: 4194304 bytes"
+            )),
+            DatastoreError::AnswerTooLarge {
+                bytes: Some(6_291_641)
+            }
+        );
+        assert!(matches!(
+            DatastoreError::from(Status::out_of_range("cursor out of range")),
             DatastoreError::Unavailable(_)
         ));
         assert!(matches!(

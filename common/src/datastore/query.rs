@@ -1,10 +1,14 @@
 //! Queries: the answer page by page ([`Pages`], which the purge and message_board's retrieve
-//! stream and [`Datastore::query_all`] collects), and the one kind of filter the services use.
+//! stream and [`Datastore::query_all`] collects), and the parts the services build theirs from.
 
 use gcloud_sdk::google::datastore::v1::query_result_batch::MoreResultsType;
 use gcloud_sdk::google::datastore::v1::{Entity, Query, QueryResultBatch};
 
 use super::{Datastore, DatastoreError, pb};
+
+/// The most bytes one answer may take: gRPC's default decoding limit. An entity is at most 1 MiB,
+/// so a page of three always fits.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// A query's answer, one page per [`Pages::next`]: each page is fetched when asked for, so a caller
 /// can work on one page while the next is on its way. Owns its client (a clone shares the
@@ -23,17 +27,29 @@ impl Pages {
         self.finished
     }
 
-    /// The next page's entities; `None` after the last page.
+    /// The next page's entities, as many as the query's limit; `None` after the last page.
     pub async fn next(&mut self) -> Result<Option<Vec<Entity>>, DatastoreError> {
+        self.next_sized(self.query.limit, MAX_ANSWER_BYTES).await
+    }
+
+    /// The next page of at most `limit` entities; `None` after the last page. An answer over
+    /// `max_answer_bytes` is refused unread (`AnswerTooLarge`) and the page is still to read, as
+    /// after any failure.
+    pub async fn next_sized(
+        &mut self,
+        limit: Option<i32>,
+        max_answer_bytes: usize,
+    ) -> Result<Option<Vec<Entity>>, DatastoreError> {
         if self.finished {
             return Ok(None);
         }
         let mut query = self.query.clone();
-        if let Some(cursor) = self.cursor.take() {
-            query.start_cursor = cursor;
+        query.limit = limit;
+        if let Some(cursor) = &self.cursor {
+            query.start_cursor.clone_from(cursor);
         }
-        let batch = self.datastore.run_query(query).await?;
-        self.cursor = next_page(&batch, self.query.limit);
+        let batch = self.datastore.run_query(query, max_answer_bytes).await?;
+        self.cursor = next_page(&batch, limit);
         self.finished = self.cursor.is_none();
         Ok(Some(
             batch
@@ -68,6 +84,28 @@ impl Datastore {
             Ok(entities)
         })
         .await
+    }
+}
+
+/// An entity's size in a query's answer.
+pub fn entity_bytes(entity: &Entity) -> usize {
+    gcloud_sdk::prost::Message::encoded_len(entity)
+}
+
+/// What a query asks for: entities of `kind`.
+pub fn kind(kind: &str) -> Vec<pb::KindExpression> {
+    vec![pb::KindExpression {
+        name: kind.to_owned(),
+    }]
+}
+
+/// Ordered by `property`, lowest first.
+pub fn ascending(property: &str) -> pb::PropertyOrder {
+    pb::PropertyOrder {
+        property: Some(pb::PropertyReference {
+            name: property.to_owned(),
+        }),
+        direction: pb::property_order::Direction::Ascending as i32,
     }
 }
 

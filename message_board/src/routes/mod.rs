@@ -4,14 +4,21 @@ mod store;
 use actix_web::web;
 use common::datastore::Datastore;
 
+use crate::retrieval::Retrieval;
+
 pub use retrieve::retrieve;
 pub use store::store;
 
 /// The original's text, trailing space included.
 pub const ROOT_TEXT: &str = "Message board service. ";
 
-pub fn configure(cfg: &mut web::ServiceConfig, datastore: Datastore) {
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    datastore: Datastore,
+    retrieval: web::Data<Retrieval>,
+) {
     cfg.app_data(web::Data::new(datastore))
+        .app_data(retrieval)
         .service(common::routes::root(ROOT_TEXT))
         .service(common::routes::post("/api/v1/store", store))
         .service(common::routes::post("/api/v1/retrieve", retrieve));

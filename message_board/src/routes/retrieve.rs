@@ -1,11 +1,12 @@
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use common::datastore::{Datastore, DatastoreError};
 use common::{ApiError, JsonObject};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::messages::{self, StoredMessage};
+use crate::retrieval::Retrieval;
 
 /// The most bytes of JSON handed to the server at once: it copies each piece into the
 /// connection's buffer, so a 1 MiB message goes out in pieces rather than as a second copy.
@@ -14,13 +15,20 @@ const PIECE_BYTES: usize = 64 * 1024;
 /// `POST /api/v1/retrieve` `{"name"}` → `{"name", "messages": [...]}`, every message of that name,
 /// oldest first, streamed as Datastore pages in (memory bounded whatever a name holds). The first
 /// message is read before answering, so a Datastore that is down is a 503; a failure after the
-/// answer has begun cuts the connection, which a client sees as an incomplete answer.
+/// answer has begun, or a client that stops reading it, cuts the connection, which a client sees
+/// as an incomplete answer.
 pub async fn retrieve(
+    req: HttpRequest,
     body: JsonObject,
     datastore: web::Data<Datastore>,
+    retrieval: web::Data<Retrieval>,
 ) -> Result<HttpResponse, ApiError> {
     let name = body.required_str("name", "name property is required.")?;
-    let mut messages = Box::pin(messages::for_name(&datastore, name)?);
+    let mut messages = Box::pin(messages::for_name(
+        &datastore,
+        name,
+        retrieval.budget.clone(),
+    )?);
     let first = messages.try_next().await?;
     let head = format!(r#"{{"name":{},"messages":["#, serde_json::Value::from(name));
     let body = stream::iter(first.map(Ok))
@@ -35,7 +43,11 @@ pub async fn retrieve(
         .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }));
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
-        .streaming(body))
+        .streaming(common::reader_stall::cut_when_stalled(
+            body,
+            &req,
+            retrieval.reader_stall,
+        )))
 }
 
 /// One message as JSON (after a comma unless it is the first), in pieces of at most

@@ -3,9 +3,51 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use test_support::{DatastoreRest, Emulator, EmulatorKind, is_http_date};
+use test_support::{CutProxy, Emulator, EmulatorKind, is_http_date};
 
-use crate::helpers::{Board, TestApp, spawn_app, spawn_app_on};
+use crate::helpers::{Board, TestApp, message_text, seed_messages, spawn_app, spawn_app_on};
+
+/// message_board through a proxy that counts its gRPC calls (the test's REST calls are not).
+async fn spawn_counted() -> (TestApp, CutProxy) {
+    let proxy = CutProxy::start(&test_support::shared_datastore_host()).await;
+    let app = spawn_app_on(&proxy.host(), Duration::from_secs(5)).await;
+    (app, proxy)
+}
+
+/// The texts of `name`'s messages, and the gRPC calls the retrieve took.
+async fn retrieve_counted(app: &TestApp, proxy: &CutProxy, name: &str) -> (Vec<String>, usize) {
+    let before = proxy.grpc_calls();
+    let body = app.retrieve(name).await;
+    let texts = body["messages"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|m| m["message"].as_str().map(str::to_owned))
+        .collect();
+    (texts, proxy.grpc_calls() - before)
+}
+
+#[actix_web::test]
+async fn a_name_of_twenty_ten_kib_messages_is_one_query() {
+    let (app, proxy) = spawn_counted().await;
+    seed_messages(&app.datastore, "hands-on", 20, 10 * 1024).await;
+    let (texts, calls) = retrieve_counted(&app, &proxy, "hands-on").await;
+    let expected: Vec<String> = (0..20).map(|i| message_text(i, 10 * 1024)).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(calls, 1, "one query, as the original");
+}
+
+#[actix_web::test]
+async fn a_first_page_too_large_for_its_answer_is_asked_for_again_and_comes_back_whole() {
+    let (app, proxy) = spawn_counted().await;
+    // The first 21 are 2.1 MB: refused at 512 KiB, within gRPC's 4 MiB when asked again; the
+    // other 4 are the next page.
+    seed_messages(&app.datastore, "mid", 25, 100 * 1024).await;
+    let (texts, calls) = retrieve_counted(&app, &proxy, "mid").await;
+    let expected: Vec<String> = (0..25).map(|i| message_text(i, 100 * 1024)).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(calls, 3, "refused, asked again, the rest");
+}
 
 #[actix_web::test]
 async fn messages_come_back_oldest_first_with_http_dates() {
@@ -42,32 +84,8 @@ async fn an_unknown_name_has_no_messages() {
     );
 }
 
-/// Seeds `count` messages for `name`, one second apart, straight into Datastore.
-async fn seed(datastore: &DatastoreRest, name: &str, count: usize) {
-    let entities = (0..count)
-        .map(|i| {
-            let at = format!(
-                "2020-01-01T{:02}:{:02}:{:02}.000001Z",
-                i / 3600,
-                i / 60 % 60,
-                i % 60
-            );
-            let properties = json!({
-                "name": {"stringValue": name},
-                "message": {"stringValue": format!("message {i:04}"), "excludeFromIndexes": true},
-                "timestamp": {"timestampValue": at},
-            });
-            (
-                json!([{"kind": "Message", "name": format!("seed-{i}")}]),
-                properties,
-            )
-        })
-        .collect();
-    datastore.upsert(entities).await;
-}
-
 async fn assert_all_returned(app: &TestApp, count: usize) {
-    seed(&app.datastore, "many", count).await;
+    seed_messages(&app.datastore, "many", count, 0).await;
     let body = app.retrieve("many").await;
     let texts: Vec<&str> = body["messages"]
         .as_array()

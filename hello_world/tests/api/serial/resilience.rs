@@ -52,7 +52,7 @@ fn bodies_that_trickle_in_cannot_keep_the_body_room_from_others() {
     let port = service.port;
     // More declared bytes than the instance admits at once, each arriving a byte at a time.
     let stop = Arc::new(AtomicBool::new(false));
-    let senders = common::json_body::BODY_BYTES_IN_FLIGHT / (1024 * 1024) + 2;
+    let senders = common::configuration::DEFAULT_BODY_ROOM / (1024 * 1024) + 2;
     let trickling: Vec<_> = (0..senders)
         .map(|_| {
             let stop = Arc::clone(&stop);

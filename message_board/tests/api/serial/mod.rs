@@ -6,3 +6,4 @@ mod fault;
 mod outage;
 mod resilience;
 mod shutdown;
+mod stalled_readers;
