@@ -16,7 +16,7 @@ parse_common_flags "$@"
 host=127.0.0.1:$(free_port)
 start_datastore_emulator "$host" bench-memory-datastore
 ((DRY_RUN)) || wait_http "http://$host/" 60 || die "the emulator did not start"
-tests=(env DATASTORE_EMULATOR_HOST="$host" LARGE_MESSAGES=20 cargo test --locked "${REST_ARGS[@]}"
+tests=(env DATASTORE_EMULATOR_HOST="$host" cargo test --locked "${REST_ARGS[@]}"
   -p hello_world -p message_board -p storage_logging --test api -- eighty_ --nocapture --test-threads=1)
 if ((DRY_RUN)); then run "${tests[@]}"; exit 0; fi
 output=$LOCAL_DIR/logs/bench-memory.txt

@@ -56,22 +56,16 @@ fn eighty_worst_case_retrieves_at_once_stay_small() {
 }
 
 /// Messages of the largest size under one name: five were once enough to make the name
-/// unreadable (one answer over gRPC's 4 MiB), three to bring 80 retrieves to 252 MiB. 20, as
-/// many as the hands-on's short names; `LARGE_MESSAGES` asks for another count.
-fn large_messages() -> usize {
-    std::env::var("LARGE_MESSAGES")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(20)
-}
+/// unreadable (one answer over gRPC's 4 MiB), three to bring 80 retrieves to 252 MiB; 20, as
+/// many as a short name holds in one query.
+const LARGE_MESSAGES: usize = 20;
 
 #[test]
 fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_memory() {
-    let large_messages = large_messages();
     let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
     let largest = json_of_size("message", value::MAX_ENTITY_BYTES - 200);
-    let stored = store_times(&service, &largest, large_messages);
-    assert_eq!(stored, large_messages);
+    let stored = store_times(&service, &largest, LARGE_MESSAGES);
+    assert_eq!(stored, LARGE_MESSAGES);
 
     let retrieve = [(
         "a name with the largest messages",
@@ -88,7 +82,7 @@ fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_mem
     let answer: serde_json::Value = serde_json::from_str(first).expect("complete JSON");
     assert_eq!(answer["name"], "worst");
     let messages = answer["messages"].as_array().expect("messages");
-    assert_eq!(messages.len(), large_messages);
+    assert_eq!(messages.len(), LARGE_MESSAGES);
     assert!(
         messages
             .iter()
@@ -103,7 +97,7 @@ fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_mem
     }
     let peak = test_support::resilience::peak_rss_kib(service.pid()) / 1024;
     eprintln!("answers: {{200: {}}}", answers.len());
-    eprintln!("peak RSS POST /api/v1/retrieve of {large_messages} largest messages: {peak} MiB");
+    eprintln!("peak RSS POST /api/v1/retrieve of {LARGE_MESSAGES} largest messages: {peak} MiB");
     assert!(peak < PEAK_RSS_MIB, "peak RSS {peak} MiB");
 }
 
