@@ -32,6 +32,26 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
+        Self::build_keeping_sockets::<F, false>(config, routes)
+    }
+
+    /// As [`Application::build`], for a service whose answers stream: every connection keeps its
+    /// socket, so that [`reader_stall::cut_when_stalled`] can cut off a client that stops reading
+    /// (the others link none of it).
+    pub fn build_streaming<F>(config: &Config, routes: F) -> io::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        Self::build_keeping_sockets::<F, true>(config, routes)
+    }
+
+    fn build_keeping_sockets<F, const KEEP_SOCKETS: bool>(
+        config: &Config,
+        routes: F,
+    ) -> io::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
         let listener = TcpListener::bind((config.host, config.port))?;
         let port = listener.local_addr()?.port();
         let body_limit = BodyLimit(config.body_limit);
@@ -48,11 +68,16 @@ impl Application {
                 .default_service(web::to(routes::not_found))
         })
         // Our own handler below: actix treats SIGINT as an immediate stop, we drain on both.
-        .disable_signals()
-        .on_connect(reader_stall::keep_socket)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
-        .listen(listener)?
-        .run();
+        .disable_signals();
+        let server = if KEEP_SOCKETS {
+            server.on_connect(reader_stall::keep_socket)
+        } else {
+            server
+        };
+        let server = server
+            .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+            .listen(listener)?
+            .run();
         Ok(Self { port, server })
     }
 

@@ -16,7 +16,7 @@ pub fn build(
 ) -> io::Result<Application> {
     let retrieval = web::Data::new(retrieval);
     // Called once per HTTP worker: each has its own Datastore client, on its own runtime.
-    Application::build(config, move |cfg| {
+    Application::build_streaming(config, move |cfg| {
         routes::configure(cfg, Datastore::new(datastore.clone()), retrieval.clone())
     })
 }
