@@ -9,7 +9,6 @@ use common::datastore::pb::{Entity, Query};
 use common::datastore::value::{self, Properties};
 use common::datastore::{Datastore, DatastoreError, ascending, kind, property_filter};
 use futures_util::{Stream, TryStreamExt};
-use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::retrieval;
@@ -17,7 +16,7 @@ use crate::retrieval;
 pub const KIND: &str = "Message";
 
 /// A message as the API answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct StoredMessage {
     pub message: Json,
     pub timestamp: Json,

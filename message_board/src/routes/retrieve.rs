@@ -51,11 +51,15 @@ pub async fn retrieve(
 }
 
 /// One message as JSON (after a comma unless it is the first), in pieces of at most
-/// [`PIECE_BYTES`] that share one buffer.
+/// [`PIECE_BYTES`] that share one buffer. Each value is written by its own `Display`, which runs
+/// serde_json's escaping as serde_json was compiled: optimised even in the tests' debug builds
+/// (Cargo.toml), where a generic `to_writer` compiled here took 90 % of 80 retrieves of 20 MB.
 fn json_pieces(index: usize, message: &StoredMessage) -> Vec<Bytes> {
-    let mut json = if index == 0 { Vec::new() } else { vec![b','] };
-    // A map of two JSON values: serializing it cannot fail.
-    let _ = serde_json::to_writer(&mut json, message);
+    let separator = if index == 0 { "" } else { "," };
+    let json = format!(
+        r#"{separator}{{"message":{},"timestamp":{}}}"#,
+        message.message, message.timestamp
+    );
     let json = Bytes::from(json);
     (0..json.len())
         .step_by(PIECE_BYTES)
