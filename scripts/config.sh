@@ -48,6 +48,13 @@ RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
 # home directory (Cloud Shell keeps it between sessions), not in the clone.
 STATE_DIR=${STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/serverless-microservices-handson}
 
+# scripts/replay-dead-letters.sh: messages per pull (each posted before the batch is acknowledged,
+# within the dead-letter subscription's 10 s lease), whose token it posts with (user, invoker or
+# none), and where it posts (empty: the deployed service's push route; the tests: a local one).
+REPLAY_BATCH=${REPLAY_BATCH:-20}
+REPLAY_IDENTITY=${REPLAY_IDENTITY:-user}
+REPLAY_ENDPOINT=${REPLAY_ENDPOINT:-}
+
 # --- this machine (scripts/local.sh, the tests)
 LOCAL_DIR=${LOCAL_DIR:-$REPO_ROOT/.local}
 LOCAL_PROJECT=${LOCAL_PROJECT:-demo}

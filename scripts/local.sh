@@ -93,6 +93,7 @@ up() {
   # What scripts/03-storage-logging.sh makes in the cloud, on the emulators (no IAM, no OIDC here).
   local_gcloud pubsub topics create "$TOPIC"
   local_gcloud pubsub topics create "$DEAD_LETTER_TOPIC"
+  local_gcloud pubsub subscriptions create "$DEAD_LETTER_SUBSCRIPTION" --topic="$DEAD_LETTER_TOPIC"
   local_gcloud pubsub subscriptions create "$SUBSCRIPTION" --topic="$TOPIC" \
     --push-endpoint="http://127.0.0.1:$STORAGE_PORT/api/v1/pubsub" --ack-deadline=30 \
     --dead-letter-topic="$DEAD_LETTER_TOPIC" --max-delivery-attempts="$LOCAL_MAX_DELIVERY_ATTEMPTS"
