@@ -55,6 +55,18 @@ REPLAY_BATCH=${REPLAY_BATCH:-20}
 REPLAY_IDENTITY=${REPLAY_IDENTITY:-user}
 REPLAY_ENDPOINT=${REPLAY_ENDPOINT:-}
 
+# scripts/scale-test.sh, in a scratch project (it costs money): the route (pubsub: notifications
+# published to TOPIC; store: message_board's store), Google's 500/50/5 ramp (start a second, percent
+# more per step, minutes per step), the steps, and notifications per publish request.
+SCALE_ROUTE=${SCALE_ROUTE:-pubsub}
+SCALE_START_RATE=${SCALE_START_RATE:-500}
+SCALE_STEP_PERCENT=${SCALE_STEP_PERCENT:-50}
+SCALE_STEP_MINUTES=${SCALE_STEP_MINUTES:-5}
+SCALE_STEPS=${SCALE_STEPS:-4}
+SCALE_BATCH=${SCALE_BATCH:-10}
+PUBSUB_API=${PUBSUB_API:-https://pubsub.googleapis.com}
+MONITORING_API=${MONITORING_API:-https://monitoring.googleapis.com}
+
 # --- this machine (scripts/local.sh, the tests)
 LOCAL_DIR=${LOCAL_DIR:-$REPO_ROOT/.local}
 LOCAL_PROJECT=${LOCAL_PROJECT:-demo}

@@ -7,7 +7,8 @@ credentials, with a fresh configuration, every API endpoint pointed at a local s
 gcloud's proxy setting (Cloud Run's regional hosts included); the stub answers every request 403
 with a marker. A command passed gcloud's parsing and local validation when its error carries the
 marker or it sent a request (`gcloud builds submit` words its own error), or when it succeeds
-without the network (`gcloud config set`). Requests that name a
+without the network (`gcloud config set`); a `gcloud auth` command that impersonates an account
+passed them when it stops only for want of a signed-in account (its flags were parsed by then). Requests that name a
 location must name REGION: a region written into a script would show here.
 
 Usage: python3 real_gcloud.py TRANSCRIPT PROJECT_ID REGION
@@ -24,6 +25,7 @@ import tempfile
 import threading
 
 MARKER = "hands-on gcloud stub"
+NO_ACCOUNT = "You do not currently have an active account selected"
 APIS = ["artifactregistry", "cloudbuild", "cloudresourcemanager", "cloudscheduler", "datastore", "eventarc",
         "firestore", "iam", "logging", "pubsub", "run", "serviceusage", "storage"]
 PLACEHOLDERS = {
@@ -85,7 +87,8 @@ def main():
     for words in commands:
         before = len(requests)
         done = subprocess.run(words, env=env, capture_output=True, text=True, timeout=120)
-        if not (done.returncode == 0 or MARKER in done.stderr or len(requests) > before):
+        signed_out = words[1] == "auth" and NO_ACCOUNT in done.stderr
+        if not (done.returncode == 0 or MARKER in done.stderr or len(requests) > before or signed_out):
             failures.append(f"{shlex.join(words)}\n    exit {done.returncode}: {done.stderr.strip()[-600:]}")
     wrong_region = [r for r in requests if re.search(r"/locations/(?!" + re.escape(region) + r"[/?])", r)
                     and "/locations/global" not in r]
