@@ -48,10 +48,12 @@ RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
 # home directory (Cloud Shell keeps it between sessions), not in the clone.
 STATE_DIR=${STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/serverless-microservices-handson}
 
-# scripts/replay-dead-letters.sh: messages per pull (each posted before the batch is acknowledged,
-# within the dead-letter subscription's 10 s lease), whose token it posts with (user, invoker or
-# none), and where it posts (empty: the deployed service's push route; the tests: a local one).
+# scripts/replay-dead-letters.sh: messages per pull, each posted before the batch is acknowledged;
+# how long a pulled batch stays leased to the run (Pub/Sub's maximum, 600 s, against the
+# dead-letter subscription's 10 s); whose token it posts with (user, invoker or none); where it posts (empty: the
+# deployed service's push route; the tests: a local one).
 REPLAY_BATCH=${REPLAY_BATCH:-20}
+REPLAY_LEASE_SECONDS=${REPLAY_LEASE_SECONDS:-600}
 REPLAY_IDENTITY=${REPLAY_IDENTITY:-user}
 REPLAY_ENDPOINT=${REPLAY_ENDPOINT:-}
 

@@ -5,8 +5,8 @@
 # and acknowledges those the service accepted (2xx). A StorageLog is named by its message id, so a
 # replay run twice, or cut between posting and acknowledging, stores nothing twice. What the service
 # refuses stays in the subscription (kept 7 days) and makes the script fail, saying which.
-# Ends after a pull that finds nothing; Google's Pub/Sub may answer an empty pull while a few
-# messages remain, so run it again until it replays 0 (docs/capacity.md#overload-on-the-pubsub-way).
+# Ends after a pull that brings fewer than REPLAY_BATCH messages; Pub/Sub may bring fewer than it
+# holds, so run it again until it replays 0 (docs/capacity.md#overload-on-the-pubsub-way).
 # Usage: PROJECT_ID=my-project scripts/replay-dead-letters.sh [--dry-run]
 #   REPLAY_IDENTITY=user     (default) your identity token, as for curl in the guide
 #   REPLAY_IDENTITY=invoker  INVOKER_SA's token for the push route's URL, when push-token
@@ -39,6 +39,8 @@ if ((DRY_RUN)); then
   ((${#token_command[@]} == 0)) || run "${token_command[@]}"
   run "${pull[@]}"
   # shellcheck disable=SC2016  # the placeholders are text
+  run gcloud pubsub subscriptions modify-message-ack-deadline "$DEAD_LETTER_SUBSCRIPTION" --ack-ids='$ACK_IDS' --ack-deadline="$REPLAY_LEASE_SECONDS"
+  # shellcheck disable=SC2016
   run "${post[@]}" -H 'Authorization: Bearer $TOKEN' -d '$ENVELOPE' "$endpoint"
   # shellcheck disable=SC2016
   run gcloud pubsub subscriptions ack "$DEAD_LETTER_SUBSCRIPTION" --ack-ids='$ACK_IDS'
@@ -49,24 +51,34 @@ fi
 
 auth=()
 ((${#token_command[@]} == 0)) || auth=(-H "Authorization: Bearer $("${token_command[@]}")")
-replayed=0
-declare -A refused=() # message id -> the service's status code
+declare -A replayed=() refused=() # message id -> 1, or the service's status code
+held=()                           # the refused messages' acknowledgement ids, leased until the end
+# lease ACK_DEADLINE ACK_ID...: sets how long these messages stay with this run.
+lease() {
+  local deadline=$1
+  shift
+  gcloud pubsub subscriptions modify-message-ack-deadline "$DEAD_LETTER_SUBSCRIPTION" \
+    --ack-ids="$(IFS=,; echo "$*")" --ack-deadline="$deadline" > /dev/null
+}
 while :; do
   pulled=$("${pull[@]}")
-  # Nothing new pulled (only what this run was refused, or nothing) means done.
-  mapfile -t ids < <(jq -r '.[].message.messageId' <<< "$pulled")
-  new=0
-  for id in "${ids[@]}"; do [[ -v refused[$id] ]] || new=$((new + 1)); done
-  acks=() nacks=()
+  mapfile -t ack_ids < <(jq -r '.[].ackId' <<< "$pulled")
+  ((${#ack_ids[@]})) || break
+  # The batch's posts may outlast the subscription's 10 s lease; a refused message stays leased to
+  # this run until it ends (so that the next pull brings new ones), then is given back at once.
+  lease "$REPLAY_LEASE_SECONDS" "${ack_ids[@]}" || log "could not extend the lease; messages may come back during this run"
+  acks=()
   # Three lines per message: its acknowledgement id, its message id, the push envelope.
   while read -r ack_id && read -r id && read -r envelope; do
-    if [[ -v refused[$id] ]]; then nacks+=("$ack_id"); continue; fi
+    # Back again: its acknowledgement did not take (the service stored it once).
+    if [[ -v replayed[$id] ]]; then acks+=("$ack_id"); continue; fi
     status=$("${post[@]}" "${auth[@]}" -d "$envelope" "$endpoint") || status=000
     if [[ $status == 2?? ]]; then
       acks+=("$ack_id")
+      replayed[$id]=1
     else
       refused[$id]=$status
-      nacks+=("$ack_id")
+      held+=("$ack_id")
     fi
   done < <(jq -r --arg project "$PROJECT_ID" '.[] | (.message.attributes // {}) as $a
     | .ackId, .message.messageId,
@@ -74,21 +86,18 @@ while :; do
         subscription: "projects/\($a.CloudPubSubDeadLetterSourceSubscriptionProject // $project)/subscriptions/\($a.CloudPubSubDeadLetterSourceSubscription // "unknown")"}
        | tojson)' <<< "$pulled")
   if ((${#acks[@]})); then
-    # A lease that ended first makes the acknowledgement fail: those come back, and are stored once.
     gcloud pubsub subscriptions ack "$DEAD_LETTER_SUBSCRIPTION" --ack-ids="$(IFS=,; echo "${acks[*]}")" > /dev/null ||
       log "the acknowledgement failed; those messages come back to the next run, which stores none twice"
-    replayed=$((replayed + ${#acks[@]}))
   fi
-  # A refused message is given back at once rather than when its lease ends: the next pull (or run,
-  # or reader of the subscription) sees it without waiting.
-  if ((${#nacks[@]})); then
-    gcloud pubsub subscriptions modify-message-ack-deadline "$DEAD_LETTER_SUBSCRIPTION" \
-      --ack-ids="$(IFS=,; echo "${nacks[*]}")" --ack-deadline=0 > /dev/null
-  fi
-  ((new > 0)) || break
+  # A batch not full is taken for the end: a pull with nothing to bring waits (gcloud's pull waits
+  # for messages, for a bounded time), and one killed while waiting may still lease what comes next.
+  ((${#ack_ids[@]} == REPLAY_BATCH)) || break
 done
+if ((${#held[@]})); then
+  lease 0 "${held[@]}" || log "could not give the refused messages back; they come back when their lease ends"
+fi
 
-log "replayed $replayed message(s) from $DEAD_LETTER_SUBSCRIPTION into $endpoint"
+log "replayed ${#replayed[@]} message(s) from $DEAD_LETTER_SUBSCRIPTION into $endpoint"
 if ((${#refused[@]})); then
   for id in "${!refused[@]}"; do log "refused: message $id (HTTP ${refused[$id]}), left in $DEAD_LETTER_SUBSCRIPTION"; done
   die "${#refused[@]} message(s) refused; see the service's log for why"

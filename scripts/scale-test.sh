@@ -3,12 +3,13 @@
 # Sends load to the deployed suite on Google's 500/50/5 ramp (SCALE_START_RATE a second, then
 # SCALE_STEP_PERCENT more every SCALE_STEP_MINUTES, SCALE_STEPS steps): with SCALE_ROUTE=pubsub,
 # Cloud Storage notifications published to TOPIC (SCALE_BATCH per request), each of which the push
-# subscription makes one StorageLog; with SCALE_ROUTE=store, message_board's store. After each step
+# subscription makes one StorageLog (the purge removes them); with SCALE_ROUTE=store, message_board's
+# store, under a name of its own per run (the Messages stay: delete the project after). After each step
 # it prints what oha sent and got, and from Cloud Monitoring since the start: the subscription's
 # oldest unacknowledged message age, pushes by response class and dead letters, Datastore's
 # requests by response code, Cloud Run's answers and instances; at the end, where Key Visualizer
 # shows the hot-spots. Monitoring's figures arrive minutes late: read the last step's in the console.
-# Costs money (docs/capacity.md#cost: the defaults send about 1.2 million requests): asks first
+# Costs money (docs/capacity.md#cost: the defaults send about 1.2 million messages): asks first
 # unless --yes. Needs oha (cargo install --locked oha) and steps 0 to 4 deployed.
 # Usage: PROJECT_ID=my-scratch-project scripts/scale-test.sh [--dry-run] [--yes]
 set -euo pipefail
@@ -29,12 +30,12 @@ step_seconds=$((SCALE_STEP_MINUTES * 60))
 total=0
 for rate in "${rates[@]}"; do total=$((total + rate * step_seconds)); done
 case $SCALE_ROUTE in
-  pubsub) per_request=$SCALE_BATCH service=$STORAGE_SERVICE ;;
-  store) per_request=1 service=$BOARD_SERVICE ;;
+  pubsub) per_request=$SCALE_BATCH service=$STORAGE_SERVICE stays="a Datastore write and a delete by the purge" ;;
+  store) per_request=1 service=$BOARD_SERVICE stays="a Datastore write; the Messages stay" ;;
   *) die "SCALE_ROUTE must be pubsub or store, not $SCALE_ROUTE" ;;
 esac
 if ((!DRY_RUN && !ASSUME_YES)); then
-  log "$SCALE_ROUTE at ${rates[*]} a second, $SCALE_STEP_MINUTES min each: $total messages, each a Datastore write (and a delete by the purge)"
+  log "$SCALE_ROUTE at ${rates[*]} a second, $SCALE_STEP_MINUTES min each: $total messages, each $stays"
   read -r -p "Send this load to project $PROJECT_ID? [y/N] " answer
   [[ $answer == [yY]* ]] || die "nothing sent"
 fi
@@ -50,7 +51,7 @@ if [[ $SCALE_ROUTE == pubsub ]]; then
         payloadFormat: "JSON_API_V1", bucketId: $bucket, objectId: $object.name}}]}')
 else
   url="$(service_url "$BOARD_SERVICE")/api/v1/store"
-  body='{"name": "scale-test", "message": "a message from the scale test"}'
+  body=$(jq -cn --arg name "scale-test-$(date +%s)" '{name: $name, message: "a message from the scale test"}')
 fi
 
 started=$(date -u +%FT%TZ)
@@ -91,7 +92,7 @@ report() {
 for rate in "${rates[@]}"; do
   log "$SCALE_ROUTE: $rate a second for $SCALE_STEP_MINUTES min"
   token=$(if [[ $SCALE_ROUTE == pubsub ]]; then access_token; else identity_token; fi)
-  load=(oha --no-tui --output-format json -z "${step_seconds}s" -q "$((rate / per_request))" -c 80
+  load=(oha --no-tui --output-format json -z "${step_seconds}s" -q "$(awk -v r="$rate" -v n="$per_request" 'BEGIN { print r / n }')" -c 80
     -m POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body" "$url")
   if ((DRY_RUN)); then
     run "${load[@]}"
@@ -110,5 +111,6 @@ Done. In the console (figures arrive minutes late):
     (default) database, Key Visualizer (a scan covers 2 hours and needs 3,000 operations in a minute)
   the push subscription: https://console.cloud.google.com/cloudpubsub/subscription/detail/$SUBSCRIPTION?project=$PROJECT_ID
   the service: https://console.cloud.google.com/run/detail/$REGION/$service/metrics?project=$PROJECT_ID
-What the purge has not removed yet goes within 3 minutes; dead letters: scripts/replay-dead-letters.sh.
+Dead letters, if any: scripts/replay-dead-letters.sh. This is a scratch project: delete it when done
+(gcloud projects delete $PROJECT_ID).
 MSG

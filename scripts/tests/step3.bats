@@ -96,7 +96,7 @@ replayed_logs() {
   pubsub PUT "topics/$DEAD_LETTER_TOPIC"
   pubsub PUT "subscriptions/$DEAD_LETTER_SUBSCRIPTION" "{\"topic\": \"projects/$PROJECT_ID/topics/$DEAD_LETTER_TOPIC\"}"
   # Every push fails (nothing listens there): after 5 attempts each message is a dead letter.
-  pubsub PUT subscriptions/replay-test-push "$(jq -cn --arg project "projects/$PROJECT_ID" --arg port "$(free_port)" '{
+  pubsub PUT subscriptions/replay-test-push "$(jq -cn --arg project "projects/$PROJECT_ID" --arg port "$(source "$repo/scripts/lib.sh" && free_port)" '{
     topic: "\($project)/topics/replay-test", pushConfig: {pushEndpoint: "http://127.0.0.1:\($port)/api/v1/pubsub"},
     deadLetterPolicy: {deadLetterTopic: "\($project)/topics/replay-dead-letter", maxDeliveryAttempts: 5}}')"
   # Three uploads, and one without an event type, which the service refuses (400): it must stay.
