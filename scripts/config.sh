@@ -69,6 +69,15 @@ SCALE_BATCH=${SCALE_BATCH:-10}
 PUBSUB_API=${PUBSUB_API:-https://pubsub.googleapis.com}
 MONITORING_API=${MONITORING_API:-https://monitoring.googleapis.com}
 
+# scripts/check-image.sh: the Dockerfile it builds, the two base images it makes under the names
+# infra/Dockerfile uses (the short name rust:1-bookworm resolves to docker.io/library/), the Rust
+# release it puts in the first (this repository's toolchain), and the Debian mirror it builds from.
+IMAGE_DOCKERFILE=${IMAGE_DOCKERFILE:-infra/Dockerfile}
+IMAGE_RUST_BASE=${IMAGE_RUST_BASE:-docker.io/library/rust:1-bookworm}
+IMAGE_RUNTIME_BASE=${IMAGE_RUNTIME_BASE:-gcr.io/distroless/base-nossl-debian12:nonroot}
+IMAGE_RUST_VERSION=${IMAGE_RUST_VERSION:-1.95.0}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
 # --- this machine (scripts/local.sh, the tests)
 LOCAL_DIR=${LOCAL_DIR:-$REPO_ROOT/.local}
 LOCAL_PROJECT=${LOCAL_PROJECT:-demo}
