@@ -235,8 +235,9 @@ gzip_mib() {
 check_tls_roots() {
   local port key_port server log=$work/tls.log
   port=$(free_port) key_port=$(free_port)
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout "$work/key.pem" \
-    -out "$work/cert.pem" 2> /dev/null
+  # A server's certificate, signed by itself: a leaf (not a CA) for 127.0.0.1.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -addext basicConstraints=critical,CA:FALSE -keyout "$work/key.pem" -out "$work/cert.pem" 2> /dev/null
   python3 - "$key_port" "$work" << 'PY' &
 import http.server, ssl, sys
 server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler)
@@ -284,9 +285,10 @@ for crate in "${SERVICE_CRATES[@]}"; do
   build "$crate" "$context" cold --no-cache || die "the $crate image did not build"
 done
 ((DRY_RUN)) && exit 0
-# The one-line change: a comment in the service's main.rs; the dependency layer is reused.
+# The one-line change: a comment in the service's main.rs, new at each run (an earlier run's
+# layers would answer the same change from cache); the dependency layer is reused.
 for crate in "${SERVICE_CRATES[@]}"; do
-  echo "// a one-line change" >> "$context/$crate/src/main.rs"
+  echo "// a one-line change, $(date -u +%FT%T.%NZ)" >> "$context/$crate/src/main.rs"
   build "$crate" "$context" "after a one-line change" || die "the $crate image did not build again"
 done
 
