@@ -280,17 +280,23 @@ else
   printf '| service | build | wall | machine CPU |\n|---|---|---|---|\n' > "$work/builds.md"
   printf '| service | image | gzip | podman run to first 200 (process start to first 200) | idle RSS |\n|---|---|---|---|---|\n' > "$work/runs.md"
 fi
-# Cold: no layer of an earlier build reused (Cloud Build starts from nothing).
+# Each service cold, then after a one-line change (a comment in its main.rs, new at each run) that
+# builds only the sources' layer again. Cold: the service's image and every layer no image names
+# removed first, so that its dependency and source layers are built from nothing, as Cloud Build
+# builds them (--no-cache would leave older copies of the shared layers for the next build to
+# pick, whose dependency layer is another service's).
 for crate in "${SERVICE_CRATES[@]}"; do
-  build "$crate" "$context" cold --no-cache || die "the $crate image did not build"
-done
-((DRY_RUN)) && exit 0
-# The one-line change: a comment in the service's main.rs, new at each run (an earlier run's
-# layers would answer the same change from cache); the dependency layer is reused.
-for crate in "${SERVICE_CRATES[@]}"; do
+  if ((!DRY_RUN)); then
+    "${podman[@]}" rmi -f "localhost/${image_of[$crate]}:latest" > /dev/null 2>&1 || true
+    # Each prune frees the layers that only the ones it removed were built on.
+    while [[ -n $("${podman[@]}" image prune -f) ]]; do :; done
+  fi
+  build "$crate" "$context" cold || die "the $crate image did not build"
+  ((DRY_RUN)) && continue
   echo "// a one-line change, $(date -u +%FT%T.%NZ)" >> "$context/$crate/src/main.rs"
   build "$crate" "$context" "after a one-line change" || die "the $crate image did not build again"
 done
+((DRY_RUN)) && exit 0
 
 STARTED_GROUPS=()
 datastore=127.0.0.1:$(free_port)
