@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Request bodies larger than this are answered with 413 unless `BODY_LIMIT_BYTES` says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Request bodies admitted at once across the instance (`common::json_body::BodyRoom`) unless
+/// Request bodies admitted at once across the instance (`common::body::BodyRoom`) unless
 /// `BODY_ROOM_BYTES` says otherwise: 12 bodies of the largest size, measured to keep 80 of them
 /// with their copies inside Cloud Run's 256 MiB (docs/reliability.md).
 pub const DEFAULT_BODY_ROOM: usize = 12 * 1024 * 1024;

@@ -1,55 +1,97 @@
-//! Routes every service has: its root text, and JSON answers for unknown paths and methods; and
-//! the record of every route registered through them, which the OpenAPI tests compare with the
-//! documents.
+//! Routes every service has (its root text, JSON answers for unknown paths and methods), and the
+//! [`Routes`] a service adds its endpoints to: the app when it serves, a list when the OpenAPI
+//! tests compare the endpoints with the documents.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
+use actix_web::dev::HttpServiceFactory;
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, web};
 
 use crate::error::ApiError;
 
+/// A resource and what it serves: its path and its methods, in lower case as OpenAPI writes them.
+pub struct Endpoint<R> {
+    pub path: String,
+    pub methods: &'static [&'static str],
+    resource: R,
+}
+
+impl<R> Endpoint<R> {
+    /// The same endpoint, its resource given more (app data, middleware).
+    pub fn map<U>(self, build: impl FnOnce(R) -> U) -> Endpoint<U> {
+        Endpoint {
+            path: self.path,
+            methods: self.methods,
+            resource: build(self.resource),
+        }
+    }
+}
+
+/// Where a service's endpoints go.
+pub trait Routes {
+    fn add<R>(&mut self, endpoint: Endpoint<R>)
+    where
+        R: HttpServiceFactory + 'static;
+}
+
+impl Routes for web::ServiceConfig {
+    fn add<R>(&mut self, endpoint: Endpoint<R>)
+    where
+        R: HttpServiceFactory + 'static,
+    {
+        self.service(endpoint.resource);
+    }
+}
+
 /// `GET /` (and `HEAD /`): the service's text, byte for byte as the original's Flask answer.
-pub fn root(text: &'static str) -> Resource {
+pub fn root(text: &'static str) -> Endpoint<Resource> {
     let answer = move || async move {
         HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(text)
     };
-    record(&["get", "head"], "/");
-    web::resource("/")
-        .route(web::get().to(answer))
-        .route(web::head().to(answer))
-        .default_service(allow("GET, HEAD"))
+    Endpoint {
+        path: "/".to_owned(),
+        methods: &["get", "head"],
+        resource: web::resource("/")
+            .route(web::get().to(answer))
+            .route(web::head().to(answer))
+            .default_service(allow("GET, HEAD")),
+    }
 }
 
 /// `POST path`, and a JSON 405 for any other method.
-pub fn post<F, Args>(path: &str, handler: F) -> Resource
+pub fn post<F, Args>(path: &str, handler: F) -> Endpoint<Resource>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    record(&["post"], path);
-    only(path, web::post().to(handler), "POST")
+    only(path, &["post"], web::post().to(handler), "POST")
 }
 
 /// `GET path`, and a JSON 405 for any other method.
-pub fn get<F, Args>(path: &str, handler: F) -> Resource
+pub fn get<F, Args>(path: &str, handler: F) -> Endpoint<Resource>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    record(&["get"], path);
-    only(path, web::get().to(handler), "GET")
+    only(path, &["get"], web::get().to(handler), "GET")
 }
 
-/// `path` with its one route; any other method is a JSON 405 naming `method`.
-fn only(path: &str, route: Route, method: &'static str) -> Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(allow(method))
+/// `path` with its one route; any other method is a JSON 405 naming `allowed`.
+fn only(
+    path: &str,
+    methods: &'static [&'static str],
+    route: Route,
+    allowed: &'static str,
+) -> Endpoint<Resource> {
+    Endpoint {
+        path: path.to_owned(),
+        methods,
+        resource: web::resource(path)
+            .route(route)
+            .default_service(allow(allowed)),
+    }
 }
 
 /// The default service of a resource: 405 naming the methods it has.
@@ -57,32 +99,6 @@ fn allow(methods: &'static str) -> Route {
     web::route().to(move || async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow: methods })
     })
-}
-
-/// Every `(method, path)` registered through [`root`], [`post`] and [`get`] in this process,
-/// methods in lower case as OpenAPI writes them: each HTTP worker adds its routes once, at start.
-static REGISTERED: Mutex<Vec<(&'static str, String)>> = Mutex::new(Vec::new());
-
-fn record(methods: &[&'static str], path: &str) {
-    let mut registered = REGISTERED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    // A list, not a set: the set's code would be in every service binary (4.4 KB in hello_world),
-    // the list's is a few instructions; `registered` makes the set, for the tests.
-    for &method in methods {
-        registered.push((method, path.to_owned()));
-    }
-}
-
-/// What the routes of this process registered so far (see [`REGISTERED`]).
-pub fn registered() -> BTreeSet<(String, String)> {
-    let registered = REGISTERED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    registered
-        .iter()
-        .map(|(method, path)| ((*method).to_owned(), path.clone()))
-        .collect()
 }
 
 /// The app's default service: 404 for any path no route has.

@@ -10,9 +10,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::body::{BodyLimit, BodyRoom, BodyTimeout};
 use crate::budget::ByteBudget;
 use crate::configuration::{Config, ConfigError, Env};
-use crate::json_body::{BodyLimit, BodyRoom, BodyTimeout};
 use crate::{reader_stall, routes, telemetry};
 
 /// Cloud Run kills the container 10 s after SIGTERM; in-flight requests get 7 of them, which

@@ -10,7 +10,7 @@
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::mime::Mime;
 use base64::Engine;
-use common::json_body::{is_json, parse_object};
+use common::body::{is_json, parse_object};
 use serde_json::{Map, Value};
 
 use crate::envelope;

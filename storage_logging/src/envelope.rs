@@ -94,7 +94,7 @@ fn decode_object(data: &str) -> Result<Map<String, Value>, String> {
         .map_err(|e| format!("message.data is not base64: {e}."))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| format!("message.data does not decode to UTF-8 text: {e}."))?;
-    common::json_body::check_json_shape(&bytes, JSON_VALUES.0)
+    common::body::check_json_shape(&bytes, JSON_VALUES.0)
         .map_err(|e| format!("message.data {e}."))?;
     match serde_json::from_str(text) {
         Ok(Value::Object(object)) => Ok(object),

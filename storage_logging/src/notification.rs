@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use actix_web::HttpResponse;
 use common::ApiError;
+use common::body::{BodyLimit, JsonValueLimit};
 use common::datastore::{Datastore, value};
-use common::json_body::{BodyLimit, JsonValueLimit};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 

@@ -50,7 +50,7 @@ pub fn json_with_long_string(prefix: &str, field: &str, size: usize) -> Vec<u8> 
     body
 }
 
-/// What every JSON route answers alike (`common::json_body` decides it, and unit-tests each
+/// What every JSON route answers alike (`common::body` decides it, and unit-tests each
 /// case), each mistake made to `storable`, a JSON object the route would take and store: without
 /// a Content-Type, as text/plain or a form; empty, cut after its first key, `{`, invalid UTF-8;
 /// inside an array, `null`, a string; padded past the route's `limit` in bytes; a GET.

@@ -330,7 +330,7 @@ pub fn json_of_size(field: &str, size: usize) -> Vec<u8> {
 
 /// `{"name": "worst", "list": [0, 0, …]}` with as many values as a body may hold.
 pub fn widest_json() -> Vec<u8> {
-    widest_json_of(common::json_body::MAX_JSON_VALUES - 4)
+    widest_json_of(common::body::MAX_JSON_VALUES - 4)
 }
 
 /// `{"name": "worst", "list": [0, 0, …]}` with `values` zeros.
@@ -344,7 +344,7 @@ pub fn widest_json_of(values: usize) -> Vec<u8> {
 
 /// Objects nested as deep as a body may nest them.
 pub fn deepest_json() -> Vec<u8> {
-    deepest_json_of(common::json_body::MAX_JSON_DEPTH - 1)
+    deepest_json_of(common::body::MAX_JSON_DEPTH - 1)
 }
 
 /// `{"name": "worst", "deep": {"a": {"a": … 1}}}`, `depth` objects inside the outer one.

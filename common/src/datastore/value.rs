@@ -79,7 +79,7 @@ fn timestamp_to_datetime(t: &Timestamp) -> Option<DateTime<Utc>> {
 pub const MAX_ENTITY_BYTES: usize = 1_048_572;
 /// The deepest nesting of entity values accepted: Datastore's own limit is 20, and a read must
 /// decode what was written.
-pub const MAX_NESTING: usize = crate::json_body::MAX_JSON_DEPTH;
+pub const MAX_NESTING: usize = crate::body::MAX_JSON_DEPTH;
 
 /// What Datastore refuses but the emulators accept, checked before the RPC: property names that
 /// are empty, `__reserved__` or over 1500 bytes, nesting past [`MAX_NESTING`], entities over

@@ -3,6 +3,7 @@ mod store;
 
 use actix_web::web;
 use common::datastore::Datastore;
+use common::routes::Routes;
 
 use crate::retrieval::Retrieval;
 
@@ -17,9 +18,13 @@ pub fn configure(
     datastore: Datastore,
     retrieval: web::Data<Retrieval>,
 ) {
-    cfg.app_data(web::Data::new(datastore))
-        .app_data(retrieval)
-        .service(common::routes::root(ROOT_TEXT))
-        .service(common::routes::post("/api/v1/store", store))
-        .service(common::routes::post("/api/v1/retrieve", retrieve));
+    cfg.app_data(web::Data::new(datastore)).app_data(retrieval);
+    endpoints(cfg);
+}
+
+/// The service's endpoints, added to the app or to a test's list.
+pub fn endpoints(routes: &mut impl Routes) {
+    routes.add(common::routes::root(ROOT_TEXT));
+    routes.add(common::routes::post("/api/v1/store", store));
+    routes.add(common::routes::post("/api/v1/retrieve", retrieve));
 }

@@ -5,6 +5,7 @@ mod purge;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use common::datastore::Datastore;
+use common::routes::Routes;
 
 use crate::notification;
 use crate::push_auth::{PushAuth, VerifiedRoute, verify_caller};
@@ -29,29 +30,39 @@ pub fn configure(
     }
     cfg.app_data(web::Data::new(datastore))
         .app_data(web::Data::new(purge_settings))
-        .app_data(purge_gate)
-        .service(common::routes::root(ROOT_TEXT))
-        // The caller is verified (when verification is on) before the handler reads the body,
-        // by the rule of the route named here.
-        .service(
-            common::routes::post(VerifiedRoute::Pubsub.path(), pubsub)
+        .app_data(purge_gate);
+    endpoints(cfg);
+}
+
+/// The service's endpoints, added to the app or to a test's list. The caller is verified (when
+/// verification is on) before the handler reads the body, by the rule of the route named here.
+pub fn endpoints(routes: &mut impl Routes) {
+    routes.add(common::routes::root(ROOT_TEXT));
+    routes.add(
+        common::routes::post(VerifiedRoute::Pubsub.path(), pubsub).map(|resource| {
+            resource
                 .app_data(notification::BODY_LIMIT)
                 .app_data(notification::JSON_VALUES)
                 .wrap(from_fn(|req, next| {
                     verify_caller(VerifiedRoute::Pubsub, req, next)
-                })),
-        )
-        .service(
-            common::routes::post(VerifiedRoute::Events.path(), events)
+                }))
+        }),
+    );
+    routes.add(
+        common::routes::post(VerifiedRoute::Events.path(), events).map(|resource| {
+            resource
                 .app_data(notification::BODY_LIMIT)
                 .app_data(notification::JSON_VALUES)
                 .wrap(from_fn(|req, next| {
                     verify_caller(VerifiedRoute::Events, req, next)
-                })),
-        )
-        .service(
-            common::routes::get(VerifiedRoute::Purge.path(), purge).wrap(from_fn(|req, next| {
+                }))
+        }),
+    );
+    routes.add(
+        common::routes::get(VerifiedRoute::Purge.path(), purge).map(|resource| {
+            resource.wrap(from_fn(|req, next| {
                 verify_caller(VerifiedRoute::Purge, req, next)
-            })),
-        );
+            }))
+        }),
+    );
 }

@@ -89,10 +89,7 @@ fn eighty_worst_case_events_at_once_stay_small() {
         (
             "the deepest data, padded to the limit",
             padded(
-                event_of(
-                    "deep",
-                    &deepest_json_of(common::json_body::MAX_JSON_DEPTH - 2),
-                ),
+                event_of("deep", &deepest_json_of(common::body::MAX_JSON_DEPTH - 2)),
                 pad_extension,
             ),
         ),
