@@ -12,6 +12,9 @@ use serde::Serialize;
 pub enum ApiError {
     /// 400: the request can never succeed as sent.
     BadRequest(String),
+    /// 400: a backend refused what the client sent; the client reads `message`, the log `cause`
+    /// (the backend's own words).
+    Refused { message: String, cause: String },
     /// 401: the request lacks valid credentials (a verified Bearer token).
     Unauthorized(String),
     /// 403: the credentials are valid but name a caller that may not call this.
@@ -44,6 +47,7 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             Self::BadRequest(m)
+            | Self::Refused { message: m, .. }
             | Self::Unauthorized(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
@@ -67,6 +71,7 @@ impl fmt::Display for ApiError {
         match self {
             Self::Unavailable(cause) => write!(f, "unavailable: {cause}"),
             Self::Internal(cause) => write!(f, "internal error: {cause}"),
+            Self::Refused { message, cause } => write!(f, "{message} ({cause})"),
             other => f.write_str(&other.public_message()),
         }
     }
@@ -77,7 +82,7 @@ impl std::error::Error for ApiError {}
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Refused { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -95,7 +100,7 @@ impl ResponseError for ApiError {
         // Called inside the request, so these lines carry its trace id.
         match self {
             Self::Internal(_) => log::error!("{self}"),
-            Self::Unavailable(_) => log::warn!("{self}"),
+            Self::Unavailable(_) | Self::Refused { .. } => log::warn!("{self}"),
             _ => log::debug!("rejected: {self}"),
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -145,6 +150,14 @@ mod tests {
                 ApiError::BadRequest("bad".into()),
                 400,
                 r#"{"message":"bad"}"#,
+            ),
+            (
+                ApiError::Refused {
+                    message: "refused".into(),
+                    cause: "the backend's words".into(),
+                },
+                400,
+                r#"{"message":"refused"}"#,
             ),
             (
                 ApiError::Unauthorized("who?".into()),

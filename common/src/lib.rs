@@ -1,6 +1,7 @@
 //! What the three services share: configuration, telemetry, start-up and shutdown, the error
-//! contract, JSON bodies, the budgets an instance shares and streamed answers' stalled readers.
+//! contract, JSON bodies and answers, the budgets an instance shares and streamed answers' stalled readers.
 
+pub mod answer;
 pub mod body;
 pub mod budget;
 pub mod configuration;

@@ -80,7 +80,7 @@ fn stored_message(entity: &Entity) -> StoredMessage {
         entity
             .properties
             .get(name)
-            .map_or(Json::Null, value::to_json)
+            .map_or(Json::Null, common::answer::json_of)
     };
     StoredMessage {
         message: field("message"),

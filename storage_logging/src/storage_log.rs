@@ -36,19 +36,19 @@ pub async fn record(
             log::info!(key = logged.as_str(); "stored notification {logged}");
             object.insert(
                 "timestamp".into(),
-                Value::String(value::http_date(timestamp)),
+                Value::String(common::answer::http_date(timestamp)),
             );
             Ok(object)
         }
         Err(DatastoreError::AlreadyExists) => {
             log::info!(key = logged.as_str(); "notification {logged} was stored before: answering what was stored");
             match datastore.lookup(KIND, key).await? {
-                Some(stored) => Ok(value::properties_to_json(&stored.properties)),
+                Some(stored) => Ok(common::answer::object_of(&stored.properties)),
                 // Purged between the insert and the lookup: it was stored once, as promised.
                 None => {
                     object.insert(
                         "timestamp".into(),
-                        Value::String(value::http_date(timestamp)),
+                        Value::String(common::answer::http_date(timestamp)),
                     );
                     Ok(object)
                 }

@@ -9,10 +9,14 @@ use crate::error::ApiError;
 pub enum DatastoreError {
     /// Down, too slow, or refusing for a reason that a later retry may not have: 503.
     Unavailable(String),
-    /// Datastore refused what we sent, or would (an entity it cannot hold): the client's
-    /// input, 400 with this text.
+    /// Datastore would refuse what the client sent (an entity it cannot hold), found before the
+    /// call: 400 with this text.
     Rejected(String),
-    /// An insert of a named key that exists.
+    /// Datastore refused what we sent (`INVALID_ARGUMENT`): the client's input that our checks
+    /// did not catch. 400 with a plain reason; Datastore's words go to the log.
+    Refused { datastore_says: String },
+    /// An insert of a named key that exists. Every named insert handles it (`storage_log::record`
+    /// answers what was stored): one that reaches the HTTP edge is a bug, 500.
     AlreadyExists,
     /// A query's answer over the most bytes the call would take (gRPC's decoding limit): `bytes`,
     /// when tonic said it, is the answer's size. Ask for fewer entities.
@@ -24,6 +28,7 @@ impl std::fmt::Display for DatastoreError {
         match self {
             Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
             Self::Rejected(reason) => f.write_str(reason),
+            Self::Refused { datastore_says } => write!(f, "Datastore refused: {datastore_says}"),
             Self::AlreadyExists => f.write_str("the entity already exists"),
             Self::AnswerTooLarge { bytes } => match bytes {
                 Some(bytes) => write!(f, "Datastore's answer too large: {bytes} bytes"),
@@ -50,11 +55,9 @@ impl From<Status> for DatastoreError {
                     bytes: answer_size(status.message()),
                 }
             }
-            Code::InvalidArgument => {
-                // Datastore's own words go to the log; the client gets a plain reason.
-                log::warn!("Datastore refused the entity: {}", status.message());
-                Self::Rejected("Datastore refused the entity.".into())
-            }
+            Code::InvalidArgument => Self::Refused {
+                datastore_says: status.message().to_owned(),
+            },
             code => Self::Unavailable(format!("{code:?}: {}", status.message())),
         }
     }
@@ -64,9 +67,14 @@ impl From<DatastoreError> for ApiError {
     fn from(error: DatastoreError) -> Self {
         match error {
             DatastoreError::Rejected(reason) => ApiError::BadRequest(reason),
-            DatastoreError::Unavailable(_)
-            | DatastoreError::AlreadyExists
-            | DatastoreError::AnswerTooLarge { .. } => ApiError::Unavailable(error.to_string()),
+            DatastoreError::Refused { datastore_says } => ApiError::Refused {
+                message: "Datastore refused the entity.".into(),
+                cause: datastore_says,
+            },
+            DatastoreError::AlreadyExists => ApiError::Internal(error.to_string()),
+            DatastoreError::Unavailable(_) | DatastoreError::AnswerTooLarge { .. } => {
+                ApiError::Unavailable(error.to_string())
+            }
         }
     }
 }
@@ -88,10 +96,17 @@ mod tests {
             DatastoreError::AlreadyExists
         );
         assert_eq!(
-            DatastoreError::from(Status::invalid_argument("too long")),
-            DatastoreError::Rejected("Datastore refused the entity.".into()),
+            ApiError::from(DatastoreError::from(Status::invalid_argument("too long"))),
+            ApiError::Refused {
+                message: "Datastore refused the entity.".into(),
+                cause: "too long".into()
+            },
             "Datastore's own words go to the log, not to the client"
         );
+        assert!(matches!(
+            ApiError::from(DatastoreError::AlreadyExists),
+            ApiError::Internal(_)
+        ));
         assert!(matches!(
             DatastoreError::from(Status::unavailable("down")),
             DatastoreError::Unavailable(_)

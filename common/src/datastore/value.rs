@@ -1,6 +1,7 @@
-//! JSON ↔ Datastore values, both ways, as the original's Python client maps them (docs/design.md,
+//! JSON → Datastore values, as the original's Python client maps them (docs/design.md,
 //! "Datastore model"): string, integer, double, boolean, null, object → embedded entity,
-//! array → array; timestamps for the `timestamp` properties.
+//! array → array; timestamps for the `timestamp` properties. The way back, for the answers, is
+//! [`crate::answer`].
 
 use std::collections::HashMap;
 
@@ -66,12 +67,8 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// `Sun, 27 Dec 2020 10:08:56 GMT`, as Flask writes datetimes.
-pub fn http_date(at: DateTime<Utc>) -> String {
-    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
-fn timestamp_to_datetime(t: &Timestamp) -> Option<DateTime<Utc>> {
+/// A stored timestamp as a date and time; `None` when out of chrono's range.
+pub fn datetime(t: &Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
 }
 
@@ -181,42 +178,6 @@ fn number(n: &Number) -> Result<Value, ValueError> {
         Err(ValueError(format!(
             "the integer {n} does not fit Datastore's 64-bit integers"
         )))
-    }
-}
-
-/// Entity properties as a JSON object (keys sorted, as Flask writes them).
-pub fn properties_to_json(properties: &Properties) -> Map<String, Json> {
-    properties
-        .iter()
-        .map(|(name, value)| (name.clone(), to_json(value)))
-        .collect()
-}
-
-/// A Datastore value as JSON; timestamps as HTTP-dates, as the original answers them.
-pub fn to_json(value: &Value) -> Json {
-    match &value.value_type {
-        None | Some(ValueType::NullValue(_)) => Json::Null,
-        Some(ValueType::BooleanValue(b)) => Json::Bool(*b),
-        Some(ValueType::IntegerValue(i)) => Json::from(*i),
-        Some(ValueType::DoubleValue(d)) => Number::from_f64(*d).map_or(Json::Null, Json::Number),
-        Some(ValueType::StringValue(s)) => Json::String(s.clone()),
-        Some(ValueType::TimestampValue(t)) => {
-            timestamp_to_datetime(t).map_or(Json::Null, |at| Json::String(http_date(at)))
-        }
-        Some(ValueType::ArrayValue(array)) => {
-            Json::Array(array.values.iter().map(to_json).collect())
-        }
-        Some(ValueType::EntityValue(entity)) => {
-            Json::Object(properties_to_json(&entity.properties))
-        }
-        // Kinds the services never write; shown rather than dropped.
-        Some(ValueType::KeyValue(key)) => Json::String(format!("{key:?}")),
-        Some(ValueType::BlobValue(bytes)) => {
-            Json::String(String::from_utf8_lossy(bytes).into_owned())
-        }
-        Some(ValueType::GeoPointValue(p)) => {
-            serde_json::json!({"latitude": p.latitude, "longitude": p.longitude})
-        }
     }
 }
 
@@ -350,18 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn json_round_trips_through_datastore_values() {
-        let original = json!({
-            "name": "nested.txt", "size": "1", "n": 7, "f": 1.5, "ok": true, "z": null,
-            "list": [1, "two"], "metadata": {"owner": "alice", "tags": "a,b"}
-        });
-        let object = original.as_object().expect("object");
-        let back = properties_to_json(&properties_from_json(object).expect("storable"));
-        assert_eq!(Json::Object(back), original);
-    }
-
-    #[test]
-    fn timestamps_keep_microseconds_and_print_as_http_dates() {
+    fn timestamps_keep_microseconds() {
         let at = DateTime::parse_from_rfc3339("2020-12-27T10:08:56.123456789Z")
             .expect("valid")
             .with_timezone(&Utc);
@@ -370,8 +320,7 @@ mod tests {
             panic!("not a timestamp")
         };
         assert_eq!((t.seconds, t.nanos), (1_609_063_736, 123_456_000));
-        assert_eq!(to_json(&stored), json!("Sun, 27 Dec 2020 10:08:56 GMT"));
-        assert_eq!(http_date(at), "Sun, 27 Dec 2020 10:08:56 GMT");
+        assert_eq!(datetime(t), Some(at.trunc_subsecs(6)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, web};
+use common::answer::http_date;
 use common::datastore::Datastore;
-use common::datastore::value::http_date;
 use common::{ApiError, JsonObject};
 use serde::Serialize;
 
