@@ -14,7 +14,7 @@ use common::body::{is_json, parse_object};
 use serde_json::{Map, Value};
 
 use crate::envelope;
-use crate::notification::{Event, JSON_VALUES, Notification, Origin, Rejection, Sender};
+use crate::notification::{Event, MAX_JSON_VALUES, Notification, Origin, Rejection};
 
 /// The type of a new object in Cloud Storage.
 pub const OBJECT_FINALIZED: &str = "google.cloud.storage.object.v1.finalized";
@@ -64,13 +64,13 @@ fn binary(
         return Err(attributes.malformed("the data of this event type must be JSON."));
     }
     let data =
-        parse_object(body, JSON_VALUES.0).map_err(|e| attributes.malformed(&e.to_string()))?;
+        parse_object(body, MAX_JSON_VALUES).map_err(|e| attributes.malformed(&e.to_string()))?;
     attributes.with_data(&data)
 }
 
 /// Structured mode: the body is the event, its data in `data` (JSON) or `data_base64`.
 fn structured(body: &[u8]) -> Result<Notification, Rejection> {
-    let event = parse_object(body, JSON_VALUES.0).map_err(|e| malformed(None, &e.to_string()))?;
+    let event = parse_object(body, MAX_JSON_VALUES).map_err(|e| malformed(None, &e.to_string()))?;
     let attributes =
         Attributes::read(|name| event.get(name).and_then(Value::as_str).map(str::to_owned))?;
     if !attributes.may_carry_an_upload() {
@@ -82,7 +82,7 @@ fn structured(body: &[u8]) -> Result<Notification, Rejection> {
             .decode(encoded.trim())
             .map_err(|e| attributes.malformed(&format!("data_base64 is not base64: {e}.")))
             .and_then(|bytes| {
-                parse_object(&bytes, JSON_VALUES.0)
+                parse_object(&bytes, MAX_JSON_VALUES)
                     .map_err(|e| attributes.malformed(&e.to_string()))
             })?,
         _ => {
@@ -173,7 +173,7 @@ impl Attributes {
 }
 
 fn malformed(id: Option<String>, reason: &str) -> Rejection {
-    Rejection::new(Sender::CloudEvent, id, reason)
+    Rejection::new(id, reason)
 }
 
 /// Header values are percent-encoded where they are not printable ASCII (HTTP binding, 3.1.3.2).

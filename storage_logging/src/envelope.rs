@@ -8,7 +8,7 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::notification::{Event, JSON_VALUES, Notification, Origin, Rejection, Sender};
+use crate::notification::{Event, MAX_JSON_VALUES, Notification, Origin, Rejection};
 
 /// The event type of a new object; every other type is acknowledged and ignored.
 pub const OBJECT_FINALIZE: &str = "OBJECT_FINALIZE";
@@ -79,7 +79,7 @@ pub fn parse(envelope: &Map<String, Value>) -> Result<Notification, Rejection> {
 }
 
 fn rejected(message_id: Option<String>, reason: &str) -> Rejection {
-    Rejection::new(Sender::PubsubPush, message_id, reason)
+    Rejection::new(message_id, reason)
 }
 
 /// Base64 (standard alphabet; padding, line breaks and stray characters ignored, as Python's
@@ -94,7 +94,7 @@ fn decode_object(data: &str) -> Result<Map<String, Value>, String> {
         .map_err(|e| format!("message.data is not base64: {e}."))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| format!("message.data does not decode to UTF-8 text: {e}."))?;
-    common::body::check_json_shape(&bytes, JSON_VALUES.0)
+    common::body::check_json_shape(&bytes, MAX_JSON_VALUES)
         .map_err(|e| format!("message.data {e}."))?;
     match serde_json::from_str(text) {
         Ok(Value::Object(object)) => Ok(object),

@@ -2,15 +2,12 @@
 //! ([`envelope`](crate::envelope)), a CloudEvent from Eventarc ([`cloud_event`](crate::cloud_event)),
 //! or a Pub/Sub message carried by a CloudEvent. The parsers are pure and make a [`Notification`]
 //! or a [`Rejection`]; this module owns the limits, the one key each notification is stored under,
-//! and the answers.
+//! and what storing one does. The answers are the routes'.
 
 use std::fmt::Write;
 
-use actix_web::HttpResponse;
-use common::ApiError;
-use common::body::{BodyLimit, JsonValueLimit};
-use common::datastore::{Datastore, value};
-use serde_json::{Map, Value, json};
+use common::datastore::{Datastore, DatastoreError, value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::storage_log;
@@ -18,11 +15,11 @@ use crate::storage_log;
 /// The largest notification accepted. An object's metadata is about 1 KiB plus its custom
 /// metadata (at most 8 KiB in Cloud Storage), a push envelope adds base64 (a third more) and the
 /// attributes: 64 KiB leaves room and keeps 80 requests at once small.
-pub const BODY_LIMIT: BodyLimit = BodyLimit(64 * 1024);
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The most JSON values a notification (the push envelope, its data, a CloudEvent) may hold: a
 /// real one has a few dozen, a few hundred with custom metadata. Each stored value is a Datastore
 /// value of about 100 bytes: 80 requests at the limit stay a few MiB.
-pub const JSON_VALUES: JsonValueLimit = JsonValueLimit(1_000);
+pub const MAX_JSON_VALUES: usize = 1_000;
 
 /// What a notification asks of us.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,57 +48,41 @@ pub struct Notification {
 /// A notification that can never be stored, however often it is sent again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    pub sender: Sender,
-    /// The message or event id, when it had one.
+    /// The message or event id, when it had one (so that the dead-lettered copy can be found).
     pub id: Option<String>,
     pub reason: String,
 }
 
-/// Which way a rejected notification came, for its log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sender {
-    PubsubPush,
-    CloudEvent,
-}
-
 impl Rejection {
-    pub fn new(sender: Sender, id: Option<String>, reason: &str) -> Self {
+    pub fn new(id: Option<String>, reason: &str) -> Self {
         Self {
-            sender,
             id,
             reason: reason.to_owned(),
         }
     }
 }
 
-/// Logs a rejection as an ERROR with the sender's id (so the dead-letter topic's message can be
-/// found) and answers it with 400.
-pub fn reject(rejection: Rejection) -> ApiError {
-    let id = common::telemetry::loggable(rejection.id.as_deref().unwrap_or("(none)"));
-    match rejection.sender {
-        Sender::PubsubPush => log::error!(messageId = id.as_str();
-            "undeliverable push message {id}: {}", rejection.reason),
-        Sender::CloudEvent => log::error!(eventId = id.as_str();
-            "malformed CloudEvent {id}: {}", rejection.reason),
-    }
-    ApiError::BadRequest(rejection.reason)
+/// What storing a notification did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// Not an upload: nothing to store.
+    NotAnUpload { event_type: String },
+    /// The upload's metadata and timestamp, as stored now or by an earlier delivery.
+    Upload(Map<String, Value>),
 }
 
-/// Stores an upload once, under the notification's key, and answers with what was stored;
-/// acknowledges any other event.
+/// Stores an upload once, under the notification's key; any other event needs nothing stored.
 pub async fn store(
     datastore: &Datastore,
     notification: Notification,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Stored, DatastoreError> {
     match notification.event {
-        Event::Ignored { event_type } => {
-            log::debug!("ignored {} event", common::telemetry::loggable(&event_type));
-            Ok(HttpResponse::Ok().json(json!({"message": "This is not a file upload event."})))
-        }
+        Event::Ignored { event_type } => Ok(Stored::NotAnUpload { event_type }),
         Event::Upload(object) => {
             let key = notification.origin.key();
-            let stored = storage_log::record(datastore, &key, object).await?;
-            Ok(HttpResponse::Ok().json(stored))
+            storage_log::record(datastore, &key, object)
+                .await
+                .map(Stored::Upload)
         }
     }
 }

@@ -2,7 +2,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use common::datastore::Datastore;
 use common::{ApiError, LimitedBody};
 
-use crate::{cloud_event, notification};
+use super::stored_answer;
+use crate::cloud_event;
+use crate::notification::{self, Rejection};
 
 /// `POST /api/v1/events`: a CloudEvent from an Eventarc trigger, binary or structured. The same
 /// answers as `/api/v1/pubsub`: 200 acknowledges (stored, stored before, or another event type),
@@ -13,7 +15,14 @@ pub async fn events(
     body: LimitedBody,
     datastore: web::Data<Datastore>,
 ) -> Result<HttpResponse, ApiError> {
-    let notification =
-        cloud_event::parse(request.headers(), &body.0).map_err(notification::reject)?;
-    notification::store(&datastore, notification).await
+    let notification = cloud_event::parse(request.headers(), &body.0).map_err(malformed)?;
+    let stored = notification::store(&datastore, notification).await?;
+    Ok(stored_answer(stored))
+}
+
+/// Logs the event's id and answers 400.
+fn malformed(rejection: Rejection) -> ApiError {
+    let id = common::telemetry::loggable(rejection.id.as_deref().unwrap_or("(none)"));
+    log::error!(eventId = id.as_str(); "malformed CloudEvent {id}: {}", rejection.reason);
+    ApiError::BadRequest(rejection.reason)
 }

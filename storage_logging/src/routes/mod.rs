@@ -3,7 +3,8 @@ mod pubsub;
 mod purge;
 
 use actix_web::middleware::from_fn;
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use common::body::{BodyLimit, JsonValueLimit};
 use common::datastore::Datastore;
 use common::routes::Routes;
 
@@ -41,8 +42,8 @@ pub fn endpoints(routes: &mut impl Routes) {
     routes.add(
         common::routes::post(VerifiedRoute::Pubsub.path(), pubsub).map(|resource| {
             resource
-                .app_data(notification::BODY_LIMIT)
-                .app_data(notification::JSON_VALUES)
+                .app_data(BodyLimit(notification::MAX_BODY_BYTES))
+                .app_data(JsonValueLimit(notification::MAX_JSON_VALUES))
                 .wrap(from_fn(|req, next| {
                     verify_caller(VerifiedRoute::Pubsub, req, next)
                 }))
@@ -51,8 +52,8 @@ pub fn endpoints(routes: &mut impl Routes) {
     routes.add(
         common::routes::post(VerifiedRoute::Events.path(), events).map(|resource| {
             resource
-                .app_data(notification::BODY_LIMIT)
-                .app_data(notification::JSON_VALUES)
+                .app_data(BodyLimit(notification::MAX_BODY_BYTES))
+                .app_data(JsonValueLimit(notification::MAX_JSON_VALUES))
                 .wrap(from_fn(|req, next| {
                     verify_caller(VerifiedRoute::Events, req, next)
                 }))
@@ -65,4 +66,17 @@ pub fn endpoints(routes: &mut impl Routes) {
             }))
         }),
     );
+}
+
+/// The answer to a notification stored (or stored before): what was stored; to any other event,
+/// an acknowledgement. Both routes answer alike.
+fn stored_answer(stored: notification::Stored) -> HttpResponse {
+    match stored {
+        notification::Stored::NotAnUpload { event_type } => {
+            log::debug!("ignored {} event", common::telemetry::loggable(&event_type));
+            HttpResponse::Ok()
+                .json(serde_json::json!({"message": "This is not a file upload event."}))
+        }
+        notification::Stored::Upload(stored) => HttpResponse::Ok().json(stored),
+    }
 }

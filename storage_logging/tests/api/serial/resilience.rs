@@ -35,7 +35,7 @@ fn service() -> ServiceProcess {
 /// `body` grown to the route's limit with a string field `pad` (attributes of a push, an
 /// extension attribute of a CloudEvent).
 fn padded(mut body: Value, pad: impl Fn(&mut Value, String)) -> Vec<u8> {
-    let room = notification::BODY_LIMIT.0 - body.to_string().len() - 16;
+    let room = notification::MAX_BODY_BYTES - body.to_string().len() - 16;
     pad(&mut body, "x".repeat(room));
     body.to_string().into_bytes()
 }
@@ -62,7 +62,7 @@ fn eighty_worst_case_pushes_at_once_stay_small() {
         (
             "the widest data, padded to the limit",
             padded(
-                push_of("wide", &widest_json_of(notification::JSON_VALUES.0 - 40)),
+                push_of("wide", &widest_json_of(notification::MAX_JSON_VALUES - 40)),
                 pad_attributes,
             ),
         ),
@@ -82,7 +82,7 @@ fn eighty_worst_case_events_at_once_stay_small() {
         (
             "the widest data, padded to the limit",
             padded(
-                event_of("wide", &widest_json_of(notification::JSON_VALUES.0 - 40)),
+                event_of("wide", &widest_json_of(notification::MAX_JSON_VALUES - 40)),
                 pad_extension,
             ),
         ),
