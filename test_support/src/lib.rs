@@ -1,6 +1,9 @@
 //! For tests only: the Google Cloud emulators as processes a test owns, and Datastore read
 //! through its REST API, apart from the gRPC code under test.
 
+// For tests only: a failed unwrap or expect here is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod app;
 pub mod bad_input;
 mod datastore_rest;

@@ -1,5 +1,8 @@
 //! Black-box tests of storage_logging over HTTP, against the Datastore and Pub/Sub emulators.
 
+// Helpers outside #[test] functions may unwrap and expect too: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bad_input;
 mod events;
 mod helpers;
