@@ -9,7 +9,7 @@ use crate::error::ApiError;
 
 /// A resource and what it serves: its path and its methods, in lower case as OpenAPI writes them.
 pub struct Endpoint<R> {
-    pub path: String,
+    pub path: &'static str,
     pub methods: &'static [&'static str],
     resource: R,
 }
@@ -49,7 +49,7 @@ pub fn root(text: &'static str) -> Endpoint<Resource> {
             .body(text)
     };
     Endpoint {
-        path: "/".to_owned(),
+        path: "/",
         methods: &["get", "head"],
         resource: web::resource("/")
             .route(web::get().to(answer))
@@ -59,7 +59,7 @@ pub fn root(text: &'static str) -> Endpoint<Resource> {
 }
 
 /// `POST path`, and a JSON 405 for any other method.
-pub fn post<F, Args>(path: &str, handler: F) -> Endpoint<Resource>
+pub fn post<F, Args>(path: &'static str, handler: F) -> Endpoint<Resource>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
@@ -69,7 +69,7 @@ where
 }
 
 /// `GET path`, and a JSON 405 for any other method.
-pub fn get<F, Args>(path: &str, handler: F) -> Endpoint<Resource>
+pub fn get<F, Args>(path: &'static str, handler: F) -> Endpoint<Resource>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
@@ -80,13 +80,13 @@ where
 
 /// `path` with its one route; any other method is a JSON 405 naming `allowed`.
 fn only(
-    path: &str,
+    path: &'static str,
     methods: &'static [&'static str],
     route: Route,
     allowed: &'static str,
 ) -> Endpoint<Resource> {
     Endpoint {
-        path: path.to_owned(),
+        path,
         methods,
         resource: web::resource(path)
             .route(route)

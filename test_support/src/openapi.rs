@@ -250,7 +250,7 @@ impl Routes for EndpointList {
         R: HttpServiceFactory + 'static,
     {
         for method in endpoint.methods {
-            self.0.insert(((*method).to_owned(), endpoint.path.clone()));
+            self.0.insert(((*method).to_owned(), endpoint.path.to_owned()));
         }
     }
 }
