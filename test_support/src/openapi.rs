@@ -250,7 +250,8 @@ impl Routes for EndpointList {
         R: HttpServiceFactory + 'static,
     {
         for method in endpoint.methods {
-            self.0.insert(((*method).to_owned(), endpoint.path.to_owned()));
+            self.0
+                .insert(((*method).to_owned(), endpoint.path.to_owned()));
         }
     }
 }

@@ -4,11 +4,12 @@ mod purge;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
+use common::ApiError;
 use common::body::{BodyLimit, JsonValueLimit};
 use common::datastore::Datastore;
 use common::routes::Routes;
 
-use crate::notification;
+use crate::notification::{self, Notification, Rejection, Stored};
 use crate::push_auth::{PushAuth, VerifiedRoute, verify_caller};
 use crate::settings::PurgeSettings;
 
@@ -68,15 +69,25 @@ pub fn endpoints(routes: &mut impl Routes) {
     );
 }
 
-/// The answer to a notification stored (or stored before): what was stored; to any other event,
-/// an acknowledgement. Both routes answer alike.
-fn stored_answer(stored: notification::Stored) -> HttpResponse {
-    match stored {
-        notification::Stored::NotAnUpload { event_type } => {
+/// Both routes' answer to a notification: stored (or stored before), what was stored; any other
+/// event, an acknowledgement; one that can never be stored, 400, logged by `log_rejection` (with
+/// its id, so that its dead-lettered copy can be found).
+async fn store_and_answer(
+    datastore: &Datastore,
+    parsed: Result<Notification, Rejection>,
+    log_rejection: fn(id: &str, reason: &str),
+) -> Result<HttpResponse, ApiError> {
+    let notification = parsed.map_err(|rejection| {
+        let id = common::telemetry::loggable(rejection.id.as_deref().unwrap_or("(none)"));
+        log_rejection(&id, &rejection.reason);
+        ApiError::BadRequest(rejection.reason)
+    })?;
+    Ok(match notification::store(datastore, notification).await? {
+        Stored::NotAnUpload { event_type } => {
             log::debug!("ignored {} event", common::telemetry::loggable(&event_type));
             HttpResponse::Ok()
                 .json(serde_json::json!({"message": "This is not a file upload event."}))
         }
-        notification::Stored::Upload(stored) => HttpResponse::Ok().json(stored),
-    }
+        Stored::Upload(stored) => HttpResponse::Ok().json(stored),
+    })
 }
