@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use common::budget::ByteBudget;
+use common::datastore::pb::Entity;
 use common::datastore::pb::property_filter::Operator;
-use common::datastore::pb::{Entity, Query};
 use common::datastore::value::{self, Properties};
-use common::datastore::{Datastore, DatastoreError, ascending, kind, property_filter};
+use common::datastore::{Datastore, DatastoreError, QueryBuilder};
 use futures_util::{Stream, TryStreamExt};
 use serde_json::Value as Json;
 
@@ -59,16 +59,10 @@ pub fn for_name(
     budget: ByteBudget,
 ) -> Result<impl Stream<Item = Result<StoredMessage, DatastoreError>> + 'static, DatastoreError> {
     check_name(name)?;
-    let query = Query {
-        kind: kind(KIND),
-        filter: Some(property_filter(
-            "name",
-            Operator::Equal,
-            value::string(name),
-        )),
-        order: vec![ascending("timestamp")],
-        ..Query::default()
-    };
+    let query = QueryBuilder::kind(KIND)
+        .filter("name", Operator::Equal, value::string(name))
+        .order_by("timestamp")
+        .build();
     Ok(
         retrieval::entities(datastore.pages(query), budget)
             .map_ok(|entity| stored_message(&entity)),

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::datastore::pb::property_filter::Operator;
-use common::datastore::pb::{Key, Projection, PropertyReference, Query};
+use common::datastore::pb::{Key, Query};
 use common::datastore::value::{self, Properties};
 use common::datastore::{
-    CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, kind, property_filter,
+    CONCURRENT_COMMITS, Datastore, DatastoreError, MAX_MUTATIONS_PER_COMMIT, QueryBuilder,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -144,21 +144,11 @@ const PURGE_PAGE_KEYS: i32 = 1_000;
 
 /// Keys of `StorageLog` older than `cutoff`, [`PURGE_PAGE_KEYS`] per page.
 fn old_logs_query(cutoff: DateTime<Utc>) -> Query {
-    Query {
-        kind: kind(KIND),
-        projection: vec![Projection {
-            property: Some(PropertyReference {
-                name: "__key__".into(),
-            }),
-        }],
-        filter: Some(property_filter(
-            "timestamp",
-            Operator::LessThan,
-            value::timestamp(cutoff),
-        )),
-        limit: Some(PURGE_PAGE_KEYS),
-        ..Query::default()
-    }
+    QueryBuilder::kind(KIND)
+        .keys_only()
+        .filter("timestamp", Operator::LessThan, value::timestamp(cutoff))
+        .limit(PURGE_PAGE_KEYS)
+        .build()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub mod value;
 
 pub use client::Datastore;
 pub use error::DatastoreError;
-pub use query::{MAX_ANSWER_BYTES, Pages, ascending, entity_bytes, kind, property_filter};
+pub use query::{MAX_ANSWER_BYTES, Pages, QueryBuilder, entity_bytes};
 pub use settings::DatastoreSettings;
 
 /// The Datastore API types, for services that build their own queries.

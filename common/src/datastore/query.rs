@@ -1,5 +1,6 @@
 //! Queries: the answer page by page ([`Pages`], which the purge and message_board's retrieve
-//! stream and [`Datastore::query_all`] collects), and the parts the services build theirs from.
+//! stream and [`Datastore::query_all`] collects), and [`QueryBuilder`], which writes a query as the
+//! original's Python client does.
 
 use gcloud_sdk::google::datastore::v1::query_result_batch::MoreResultsType;
 use gcloud_sdk::google::datastore::v1::{Entity, Query, QueryResultBatch};
@@ -92,37 +93,99 @@ pub fn entity_bytes(entity: &Entity) -> usize {
     gcloud_sdk::prost::Message::encoded_len(entity)
 }
 
-/// What a query asks for: entities of `kind`.
-pub fn kind(kind: &str) -> Vec<pb::KindExpression> {
-    vec![pb::KindExpression {
-        name: kind.to_owned(),
-    }]
-}
+/// A query in the words of the original's Python client (`query(kind=...)`, `add_filter`,
+/// `order`, `keys_only`), built into Datastore's protobuf `Query`.
+#[derive(Debug, Clone, Default)]
+pub struct QueryBuilder(pb::Query);
 
-/// Ordered by `property`, lowest first.
-pub fn ascending(property: &str) -> pb::PropertyOrder {
-    pb::PropertyOrder {
-        property: Some(pb::PropertyReference {
-            name: property.to_owned(),
-        }),
-        direction: pb::property_order::Direction::Ascending as i32,
+impl QueryBuilder {
+    /// Entities of `kind`.
+    pub fn kind(kind: &str) -> Self {
+        Self(pb::Query {
+            kind: vec![pb::KindExpression {
+                name: kind.to_owned(),
+            }],
+            ..pb::Query::default()
+        })
+    }
+
+    /// Only those with `property <op> value`; several filters must all hold.
+    pub fn filter(
+        mut self,
+        property: &str,
+        op: pb::property_filter::Operator,
+        value: pb::Value,
+    ) -> Self {
+        let added = property_filter(property, op, value);
+        self.0.filter = Some(match self.0.filter.take() {
+            None => added,
+            Some(pb::Filter {
+                filter_type: Some(pb::filter::FilterType::CompositeFilter(mut all)),
+            }) => {
+                all.filters.push(added);
+                composite_and(all.filters)
+            }
+            Some(first) => composite_and(vec![first, added]),
+        });
+        self
+    }
+
+    /// Ordered by `property`, lowest first.
+    pub fn order_by(mut self, property: &str) -> Self {
+        self.0.order.push(pb::PropertyOrder {
+            property: Some(property_reference(property)),
+            direction: pb::property_order::Direction::Ascending as i32,
+        });
+        self
+    }
+
+    /// Keys only, no properties.
+    pub fn keys_only(mut self) -> Self {
+        self.0.projection = vec![pb::Projection {
+            property: Some(property_reference("__key__")),
+        }];
+        self
+    }
+
+    /// At most `limit` entities a page.
+    pub fn limit(mut self, limit: i32) -> Self {
+        self.0.limit = Some(limit);
+        self
+    }
+
+    pub fn build(self) -> pb::Query {
+        self.0
     }
 }
 
-/// `property <op> value`, the one kind of filter the services use.
-pub fn property_filter(
+fn property_reference(name: &str) -> pb::PropertyReference {
+    pb::PropertyReference {
+        name: name.to_owned(),
+    }
+}
+
+fn property_filter(
     property: &str,
     op: pb::property_filter::Operator,
     value: pb::Value,
 ) -> pb::Filter {
     pb::Filter {
         filter_type: Some(pb::filter::FilterType::PropertyFilter(pb::PropertyFilter {
-            property: Some(pb::PropertyReference {
-                name: property.to_owned(),
-            }),
+            property: Some(property_reference(property)),
             op: op as i32,
             value: Some(value),
         })),
+    }
+}
+
+fn composite_and(filters: Vec<pb::Filter>) -> pb::Filter {
+    pb::Filter {
+        filter_type: Some(pb::filter::FilterType::CompositeFilter(
+            pb::CompositeFilter {
+                op: pb::composite_filter::Operator::And as i32,
+                filters,
+            },
+        )),
     }
 }
 
@@ -146,6 +209,51 @@ fn next_page(batch: &QueryResultBatch, limit: Option<i32>) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use gcloud_sdk::google::datastore::v1::EntityResult;
+
+    #[test]
+    fn filters_all_hold_and_orders_are_ascending() {
+        let one = QueryBuilder::kind("Message")
+            .filter(
+                "name",
+                pb::property_filter::Operator::Equal,
+                pb::Value::default(),
+            )
+            .order_by("timestamp")
+            .build();
+        assert_eq!(one.kind[0].name, "Message");
+        assert!(matches!(
+            one.filter.and_then(|f| f.filter_type),
+            Some(pb::filter::FilterType::PropertyFilter(f)) if f.property.as_ref().is_some_and(|p| p.name == "name")
+        ));
+        assert_eq!(one.order.len(), 1);
+        assert_eq!(
+            one.order[0].direction,
+            pb::property_order::Direction::Ascending as i32
+        );
+        let op = pb::property_filter::Operator::GreaterThan;
+        let three = QueryBuilder::kind("K")
+            .filter("a", op, pb::Value::default())
+            .filter("b", op, pb::Value::default())
+            .filter("c", op, pb::Value::default())
+            .keys_only()
+            .limit(7)
+            .build();
+        let Some(pb::filter::FilterType::CompositeFilter(all)) =
+            three.filter.and_then(|f| f.filter_type)
+        else {
+            panic!("not a composite filter")
+        };
+        assert_eq!(all.op, pb::composite_filter::Operator::And as i32);
+        assert_eq!(all.filters.len(), 3, "one AND of three, not nested");
+        assert_eq!(
+            three.projection[0]
+                .property
+                .as_ref()
+                .map(|p| p.name.as_str()),
+            Some("__key__")
+        );
+        assert_eq!(three.limit, Some(7));
+    }
 
     fn batch(count: usize, more: MoreResultsType) -> QueryResultBatch {
         QueryResultBatch {

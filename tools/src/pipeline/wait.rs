@@ -4,12 +4,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::datastore::pb::filter::FilterType;
+use common::datastore::pb::Query;
 use common::datastore::pb::property_filter::Operator;
 use common::datastore::pb::value::ValueType;
-use common::datastore::pb::{CompositeFilter, Filter, KindExpression, Query, composite_filter};
 use common::datastore::value::{self, Properties};
-use common::datastore::{Datastore, DatastoreError, property_filter};
+use common::datastore::{Datastore, DatastoreError, QueryBuilder};
 use indicatif::ProgressBar;
 use tokio::time::Instant;
 
@@ -100,20 +99,11 @@ pub async fn until_all_stored(
 fn names_starting_with(prefix: &str) -> Query {
     let lower = value::string(prefix);
     let upper = value::string(upper_bound(prefix));
-    Query {
-        kind: vec![KindExpression { name: KIND.into() }],
-        filter: Some(Filter {
-            filter_type: Some(FilterType::CompositeFilter(CompositeFilter {
-                op: composite_filter::Operator::And as i32,
-                filters: vec![
-                    property_filter("name", Operator::GreaterThanOrEqual, lower),
-                    property_filter("name", Operator::LessThan, upper),
-                ],
-            })),
-        }),
-        limit: Some(PAGE_SIZE),
-        ..Query::default()
-    }
+    QueryBuilder::kind(KIND)
+        .filter("name", Operator::GreaterThanOrEqual, lower)
+        .filter("name", Operator::LessThan, upper)
+        .limit(PAGE_SIZE)
+        .build()
 }
 
 /// The smallest string greater than every string that starts with `prefix` (which ends in an
