@@ -4,7 +4,7 @@
 # $HOME, holds rustup's stable toolchain (copied from this machine, less what the guide's
 # `--profile minimal` leaves out: rust-docs, rustfmt, clippy), cargo's registry (downloaded by the
 # first build, as on Cloud Shell) and a fresh clone of this repository's HEAD; every command
-# runs in a memory cgroup of 2 GiB on BOX_CPUS CPUs. Runs the guide's commands in its order:
+# runs in a memory cgroup of 2 GiB on BOX_CPUS CPUs (2, an e2-small's burst; 0.5, its sustained share). Runs the guide's commands in its order:
 # section 2 (cargo run -p hello_world, one request), section 5 (the pipeline check's build),
 # section 6 (local.sh up, the pipeline check of 100 uploads it prints, down). Prints per section:
 # time, $HOME used, peak resident memory (the cgroup's total_rss, sampled), OOM kills. Fails when a
@@ -83,7 +83,8 @@ git clone -q "$REPO_ROOT" "$home/serverless-microservices-rust"
 mkdir -p "$cgroup" "$cpu_cgroup"
 echo "$BOX_MEMORY_BYTES" > "$cgroup/memory.limit_in_bytes"
 echo 100000 > "$cpu_cgroup/cpu.cfs_period_us"
-echo $((BOX_CPUS * 100000)) > "$cpu_cgroup/cpu.cfs_quota_us"
+# A CFS quota, so fractions work: an e2-small bursts to 2 vCPUs but sustains 0.5 (BOX_CPUS=0.5).
+awk -v cpus="$BOX_CPUS" 'BEGIN { printf "%d\n", cpus * 100000 }' > "$cpu_cgroup/cpu.cfs_quota_us"
 oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$cgroup/memory.oom_control"; }
 
 # The sampler runs outside the box: every 0.2 s, the section|total_rss|OOM kills so far.
