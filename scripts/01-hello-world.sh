@@ -16,5 +16,4 @@ run gcloud artifacts docker images list "$REGION-docker.pkg.dev/$PROJECT_ID/$REP
 url=$(service_url "$HELLO_SERVICE")
 token=$(identity_token)
 call_api "$token" GET "$url/"
-echo
 call_api "$token" POST "$url/api/v1/hello" '{"name": "Cloud Run"}'

@@ -48,5 +48,4 @@ build_and_deploy message_board "$BOARD_SERVICE" "$BOARD_RUNTIME_SA"
 url=$(service_url "$BOARD_SERVICE")
 token=$(identity_token)
 call_api "$token" POST "$url/api/v1/store" '{"name": "Eva Hibbert", "message": "Hello from the hands-on"}'
-echo
 call_api "$token" POST "$url/api/v1/retrieve" '{"name": "Eva Hibbert"}'

@@ -7,7 +7,9 @@ read -ra SERVICE_CRATES <<< "${SERVICE_CRATES:-hello_world message_board storage
 
 # --- Google Cloud (the hands-on steps, scripts/0*.sh)
 PROJECT_ID=${PROJECT_ID:-${GOOGLE_CLOUD_PROJECT:-}}
-REGION=${REGION:-us-central1}
+# Empty: the region this project's steps ran in (recorded in STATE_DIR), else DEFAULT_REGION.
+REGION=${REGION:-}
+DEFAULT_REGION=${DEFAULT_REGION:-us-central1}
 REPOSITORY=${REPOSITORY:-microservices}          # Artifact Registry (docker)
 # Cloud Build runs as this account (not the Compute Engine default account, which has no roles in
 # organisations that turn automatic grants off) and stages the sources in this bucket.

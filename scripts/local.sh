@@ -120,20 +120,20 @@ Running (logs in $LOG_DIR):
   Datastore emulator $LOCAL_DATASTORE_HOST, Pub/Sub emulator $LOCAL_PUBSUB_HOST, fake-gcs-server 127.0.0.1:$LOCAL_GCS_PORT
 
 Try:
-  curl -X POST -H 'Content-Type: application/json' -d '{"name": "Cloud Run"}' http://127.0.0.1:$HELLO_PORT/api/v1/hello
-  curl -X POST -H 'Content-Type: application/json' -d '{"name": "alice", "message": "hello"}' http://127.0.0.1:$BOARD_PORT/api/v1/store
-  curl -X POST -H 'Content-Type: application/json' -d '{"name": "alice"}' http://127.0.0.1:$BOARD_PORT/api/v1/retrieve
+  curl -w '\n' -X POST -H 'Content-Type: application/json' -d '{"name": "Cloud Run"}' http://127.0.0.1:$HELLO_PORT/api/v1/hello
+  curl -w '\n' -X POST -H 'Content-Type: application/json' -d '{"name": "alice", "message": "hello"}' http://127.0.0.1:$BOARD_PORT/api/v1/store
+  curl -w '\n' -X POST -H 'Content-Type: application/json' -d '{"name": "alice"}' http://127.0.0.1:$BOARD_PORT/api/v1/retrieve
 
   export $(emulator_gcloud_env)
   echo hello > /tmp/hello.txt && gcloud storage cp /tmp/hello.txt $LOCAL_BUCKET/hello.txt
-  curl http://127.0.0.1:$STORAGE_PORT/api/v1/purge
+  curl -w '\n' http://127.0.0.1:$STORAGE_PORT/api/v1/purge
 
   # The whole pipeline checked: 100 uploads, each of which must become exactly one StorageLog:
   env $(emulator_client_env) \
     $BIN/pipeline-check --bucket $LOCAL_BUCKET --count 100
 
   # An upload as an Eventarc trigger delivers it (a CloudEvent, binary mode):
-  curl -X POST -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' -H 'ce-id: 1' \
+  curl -w '\n' -X POST -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' -H 'ce-id: 1' \
     -H 'ce-source: //storage.googleapis.com/projects/_/buckets/local' \
     -H 'ce-type: google.cloud.storage.object.v1.finalized' \
     -d '{"name": "event.txt", "bucket": "local"}' http://127.0.0.1:$STORAGE_PORT/api/v1/events

@@ -2,10 +2,31 @@
 # The hands-on steps' helpers: the project, retries, the record of what was created (cleanup deletes
 # only that), IAM bindings, builds and deploys, the checks of step 3. Sourced after lib.sh.
 
-# require_project: the steps act on PROJECT_ID; every gcloud call of a script uses it.
+# require_project: the steps act on PROJECT_ID (every gcloud call of a script uses it), in the
+# project's region (choose_region).
 require_project() {
   [[ -n $PROJECT_ID ]] || die "set PROJECT_ID (or GOOGLE_CLOUD_PROJECT) to your project id"
   export CLOUDSDK_CORE_PROJECT=$PROJECT_ID
+  choose_region
+}
+
+region_record() { echo "$STATE_DIR/$PROJECT_ID.region"; }
+
+# choose_region: the first step that runs in a project records REGION (DEFAULT_REGION when unset).
+# A later step run without REGION (a new terminal, the environment block forgotten) uses the
+# recorded one, and one run with another REGION while the record lists what the steps made refuses:
+# either would make a second set of resources in another region.
+choose_region() {
+  local recorded=""
+  [[ ! -s $(region_record) ]] || recorded=$(< "$(region_record)")
+  if [[ -z $REGION ]]; then
+    REGION=${recorded:-$DEFAULT_REGION}
+    [[ -z $recorded ]] || log "REGION is not set: using $REGION, where this project's steps ran"
+  elif [[ -n $recorded && $REGION != "$recorded" && -s $(created_record) ]]; then
+    die "this project's hands-on runs in $recorded ($(region_record)), not REGION=$REGION:" \
+      "set REGION=$recorded, or delete what the steps made first (scripts/99-cleanup.sh)"
+  fi
+  ((DRY_RUN)) || [[ $REGION == "$recorded" ]] || { mkdir -p "$STATE_DIR" && echo "$REGION" > "$(region_record)"; }
 }
 
 # retry CMD...: runs CMD, and again up to RETRY_ATTEMPTS times RETRY_DELAY_SECONDS apart while it
@@ -108,7 +129,8 @@ grant() {
     return
   fi
   iam_command "$scope" add-iam-policy-binding
-  retry run "${IAM_COMMAND[@]}" --member="$member" --role="$role"
+  # --format=none: the whole policy, printed on success, would hide an error among its lines.
+  retry run "${IAM_COMMAND[@]}" --member="$member" --role="$role" --format=none
   record binding "$scope" "$member" "$role"
 }
 
@@ -256,10 +278,11 @@ pubsub_agent_signs_for() {
   grant "service-account/$(sa_email "$1")" "$agent" roles/iam.serviceAccountTokenCreator
 }
 
-# call_api TOKEN METHOD URL [JSON]: calls a private service with an identity token.
+# call_api TOKEN METHOD URL [JSON]: calls a private service with an identity token; the answer
+# printed with a newline after it (-w), so that the next one starts on a line of its own.
 call_api() {
   local token=$1 method=$2 url=$3 data=${4:-}
-  local args=(curl -sS --fail-with-body -X "$method" -H "Authorization: Bearer $token")
+  local args=(curl -sS --fail-with-body -w '\n' -X "$method" -H "Authorization: Bearer $token")
   [[ -z $data ]] || args+=(-H 'Content-Type: application/json' -d "$data")
   run "${args[@]}" "$url"
 }

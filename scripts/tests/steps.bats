@@ -43,6 +43,21 @@ other_user() { gcloud "$@" > /dev/null; }
   [ "$status" -eq 1 ] # a second run creates and grants nothing
 }
 
+@test "a step run without REGION stays in the region the project's steps ran in; another is refused" {
+  REGION=asia-northeast1 "$scripts/00-setup.sh"
+  : > "$FAKE_LOG"
+  (unset REGION && "$scripts/01-hello-world.sh")
+  grep -q 'gcloud run deploy hello-world-service .*--region=asia-northeast1' "$FAKE_LOG"
+  run grep -c 'us-central1' "$FAKE_LOG"
+  [ "$output" -eq 0 ] # nothing made in the default region
+  : > "$FAKE_LOG"
+  REGION=europe-west1 run "$scripts/02-message-board.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"runs in asia-northeast1"*"not REGION=europe-west1"* ]]
+  run changes
+  [ -z "$output" ] # refused before it made anything
+}
+
 @test "a second run creates nothing" {
   steps
   : > "$FAKE_LOG"
