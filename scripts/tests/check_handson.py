@@ -1,5 +1,5 @@
 """handson.md cannot drift from the scripts: every `gcloud` and `curl` command in its ```bash
-blocks (continuation lines joined; a command inside `VAR=$(...)` too) must be a command that one of
+blocks (continuation lines joined, chains split at `&&`; a command inside `VAR=$(...)` too) must be a command that one of
 the step scripts runs, as their --dry-run transcript (scripts/tests/transcript.sh) prints it. Words
 are compared after shell parsing, with $PROJECT_ID and $REGION expanded to the values of the
 environment the transcript was made with (not the guide's defaults: a value written into the guide
@@ -43,11 +43,14 @@ def commands(markdown):
             pending = line[:-1] + " "
             continue
         pending = ""
-        inner = re.fullmatch(r"[A-Z_]+=\$\((.*)\)", line)
-        if inner:
-            line = inner.group(1)
-        if line.startswith(("gcloud ", "curl ")) and "localhost" not in line:
-            yield number, line
+        # A chain (`grant && build && deploy`): each command on its own.
+        for command in line.split(" && "):
+            command = command.strip()
+            inner = re.fullmatch(r"[A-Z_]+=\$\((.*)\)", command)
+            if inner:
+                command = inner.group(1)
+            if command.startswith(("gcloud ", "curl ")) and "localhost" not in command:
+                yield number, command
 
 
 def main():

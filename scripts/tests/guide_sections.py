@@ -9,7 +9,11 @@ A way is the list of sections the reader follows: the Pub/Sub way, or the Eventa
 of it, then the scheduler and the manual cleanup of that way. After the cleanup the project must
 hold only what the guide says it keeps: the database and the index (deleted in the console).
 
-Usage: python3 guide_sections.py HANDSON.md pubsub|eventarc REPOSITORY WORKDIR
+`paste` instead of a way pastes each block that grants a role and then builds into an interactive
+shell, as a reader does (no `set -e`), with the grant failing: the block must stop there, calling
+no build and no deploy.
+
+Usage: python3 guide_sections.py HANDSON.md pubsub|eventarc|paste REPOSITORY WORKDIR
 """
 
 import json
@@ -52,6 +56,36 @@ def parse(markdown):
     return parts
 
 
+def reader_script(blocks, repository):
+    script = "\n".join(blocks).replace("[your project ID]", PROJECT).replace("[repository URL]", repository)
+    return script.replace("export REGION=us-central1", f"export REGION={REGION}")
+
+
+def paste_with_failing_grant(parts, every_shell, repository, work, env):
+    """Each block that grants and then builds, pasted into `bash -i` with every grant failing."""
+    pasted = 0
+    for number, title, blocks in parts:
+        for block, _ in blocks:
+            if "add-iam-policy-binding" not in block or "builds submit" not in block:
+                continue
+            pasted += 1
+            log = os.path.join(work, f"paste-{pasted}.log")
+            paste_env = dict(env, FAKE_LOG=log, FAKE_STATE=os.path.join(work, f"paste-{pasted}"),
+                             FAKE_FAIL_ON="add-iam-policy-binding", PS1="", PS2="")
+            subprocess.run(["bash", "--norc", "--noprofile", "-i"], env=paste_env, cwd=env["HOME"],
+                           input=reader_script([every_shell, block], repository) + "\n",
+                           capture_output=True, text=True, timeout=120)
+            calls = open(log, encoding="utf-8").read() if os.path.exists(log) else ""
+            if "add-iam-policy-binding" not in calls:
+                sys.exit(f"section {number} {title}: the pasted block never tried its grant:\n{calls}")
+            if "builds submit" in calls or "run deploy" in calls:
+                sys.exit(f"section {number} {title}: after the grant failed, the pasted block went on "
+                         f"to build or deploy:\n{calls}")
+    if pasted == 0:
+        sys.exit("no block grants a role and then builds (was the guide reorganised?)")
+    print(f"paste: {pasted} blocks pasted with their grant failing; none built or deployed")
+
+
 def main():
     markdown_path, way, repository, work = sys.argv[1:5]
     parts = parse(open(markdown_path, encoding="utf-8").read())
@@ -61,6 +95,9 @@ def main():
     fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake")
     env = {"PATH": f"{fake}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
            "FAKE_LOG": os.path.join(work, "calls.log"), "FAKE_STATE": os.path.join(work, "state")}
+    if way == "paste":
+        paste_with_failing_grant(parts, every_shell, repository, work, env)
+        return
     for spec in WAYS[way]:
         number, title, *left_out = spec
         chosen = [blocks for n, sub, blocks in parts if n == number
@@ -71,8 +108,7 @@ def main():
             sys.exit(f"{way}: section {number} {title or ''}: no bash blocks (was the guide reorganised?)")
         if every_shell not in blocks:
             blocks.insert(0, every_shell)
-        script = "\n".join(blocks).replace("[your project ID]", PROJECT).replace("[repository URL]", repository)
-        script = script.replace("export REGION=us-central1", f"export REGION={REGION}")
+        script = reader_script(blocks, repository)
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=home,
                               capture_output=True, text=True, timeout=120)
         if done.returncode != 0:

@@ -30,6 +30,11 @@ setup_file() {
     "$BATS_TEST_DIRNAME/../.." "$BATS_TEST_TMPDIR"
 }
 
+@test "a block pasted into an interactive shell stops at a failed grant: no build, no deploy" {
+  python3 "$BATS_TEST_DIRNAME/guide_sections.py" "$BATS_TEST_DIRNAME/../../handson.md" paste \
+    "$BATS_TEST_DIRNAME/../.." "$BATS_TEST_TMPDIR"
+}
+
 @test "every code excerpt of handson.md is in the file its caption names" {
   python3 "$BATS_TEST_DIRNAME/check_excerpts.py" "$BATS_TEST_DIRNAME/../../handson.md" "$BATS_TEST_DIRNAME/../.."
 }
