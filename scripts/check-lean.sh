@@ -16,7 +16,7 @@ sizes_file=infra/binary-sizes
 # dependencies CRATE: the crates its binary links (normal dependencies), one name per line.
 dependencies() { cargo tree --locked -e normal -p "$1" --prefix none --format '{p}' | cut -d' ' -f1 | sort -u; }
 
-never_in_a_service=(tools test_support google-cloud-pubsub google-cloud-storage clap indicatif)
+never_in_a_service=(tools google_clients test_support google-cloud-pubsub google-cloud-storage clap indicatif)
 for crate in "${SERVICE_CRATES[@]}"; do
   forbidden=("${never_in_a_service[@]}")
   [[ $crate == hello_world ]] && forbidden+=(gcloud-sdk tonic prost)

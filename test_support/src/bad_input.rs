@@ -13,6 +13,8 @@ pub struct Case {
     pub content_type: Option<&'static str>,
     pub body: Vec<u8>,
     pub status: u16,
+    /// The answer's message; one ending in `": "` is our part, before a dependency's own words
+    /// (serde_json's, base64's), which a version bump may change ([`assert_message`]).
     pub message: String,
 }
 
@@ -93,24 +95,21 @@ pub fn json_body_mistakes(path: &'static str, limit: usize, storable: &str) -> V
             JSON,
             after_first_key,
             400,
-            &format!(
-                "The request body is not valid JSON: EOF while parsing a value at line 1 column {}.",
-                after_first_key.len()
-            ),
+            "The request body is not valid JSON: ",
         ),
         post(
             path,
             JSON,
             "{",
             400,
-            "The request body is not valid JSON: EOF while parsing an object at line 1 column 1.",
+            "The request body is not valid JSON: ",
         ),
         post(
             path,
             JSON,
             &b"{\"name\":\"\xff\"}"[..],
             400,
-            "The request body is not valid JSON: invalid unicode code point at line 1 column 10.",
+            "The request body is not valid JSON: ",
         ),
         post(path, JSON, format!("[{storable}]"), 400, NOT_AN_OBJECT),
         post(path, JSON, "null", 400, NOT_AN_OBJECT),
@@ -126,7 +125,7 @@ pub fn json_body_mistakes(path: &'static str, limit: usize, storable: &str) -> V
     ]
 }
 
-/// Sends every case; each must get its status, a JSON body, and exactly its message.
+/// Sends every case; each must get its status, a JSON body, and its message ([`assert_message`]).
 pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
     for case in cases {
         let shown = String::from_utf8_lossy(&case.body[..case.body.len().min(60)]).into_owned();
@@ -142,6 +141,19 @@ pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
         assert_eq!(content_type, "application/json", "{what}");
         let body: Value = serde_json::from_str(&body).expect("a JSON body");
         assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
-        assert_eq!(body["message"], case.message.as_str(), "{what}");
+        assert_message(body["message"].as_str().unwrap_or_default(), &case.message, &what);
+    }
+}
+
+/// `got` is `expected`; or, when `expected` ends in `": "` (our words before a dependency's),
+/// starts with it and goes on to a sentence of theirs.
+pub fn assert_message(got: &str, expected: &str, what: &str) {
+    if expected.ends_with(": ") {
+        assert!(
+            got.starts_with(expected) && got.len() > expected.len() + 1 && got.ends_with('.'),
+            "{what}: {got:?} is not {expected:?} and a reason"
+        );
+    } else {
+        assert_eq!(got, expected, "{what}");
     }
 }

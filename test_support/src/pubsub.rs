@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use google_cloud_pubsub::client::{Publisher, SubscriptionAdmin, TopicAdmin};
 use google_cloud_pubsub::model::{DeadLetterPolicy, Message, PushConfig};
 use tokio::sync::Mutex;
-use tools::clients::Endpoints;
+use google_clients::Endpoints;
 
 use crate::PROJECT;
 

@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -151,15 +151,18 @@ fn sigint_stops_as_gracefully_as_sigterm() {
 
 fn graceful_stop(signal: &str) {
     let mut service = ServiceProcess::start(env!("CARGO_BIN_EXE_hello_world"), &[]);
-    let request = post_hello("", r#"{"name":"in flight"}"#);
-    let (first, rest) = request.split_at(request.len() - 5);
+    let request = post_hello("Expect: 100-continue\r\n", r#"{"name":"in flight"}"#);
+    let (head, rest) = request.split_at(request.len() - r#"{"name":"in flight"}"#.len());
 
-    // The request is half sent when the signal arrives: the server is waiting for its body.
+    // The request is in flight when the signal arrives: the server has read its head (it said
+    // 100 Continue) and waits for its body.
     let mut in_flight = TcpStream::connect(("127.0.0.1", service.port)).expect("connect");
+    in_flight.write_all(head.as_bytes()).expect("send the head");
+    let mut interim = [0u8; 25];
     in_flight
-        .write_all(first.as_bytes())
-        .expect("send the head");
-    std::thread::sleep(Duration::from_millis(200));
+        .read_exact(&mut interim)
+        .expect("read 100 Continue");
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
     service.signal(signal);
     service.wait_for_log(|e| {
         e["message"]
@@ -167,12 +170,16 @@ fn graceful_stop(signal: &str) {
             .is_some_and(|m| m.contains("received: draining"))
     });
 
-    // New connections are refused, the old one is still served.
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        TcpStream::connect(("127.0.0.1", service.port)).is_err(),
-        "still accepting after SIG{signal}"
-    );
+    // New connections are refused (polled: the listener closes just after that line), the old
+    // one is still served.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", service.port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting 5 s after SIG{signal}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     in_flight.write_all(rest.as_bytes()).expect("send the rest");
     let mut response = String::new();
     in_flight

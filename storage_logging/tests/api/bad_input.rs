@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use test_support::ServiceProcess;
 use test_support::bad_input::{
-    assert_json_errors, bodiless, json_body_mistakes, json_with_long_string, post,
+    assert_json_errors, assert_message, bodiless, json_body_mistakes, json_with_long_string, post,
 };
 
 use crate::helpers::{StorageLogging, envelope, object_metadata, spawn_app};
@@ -51,15 +51,15 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
         ),
         (
             edit(&|d| d["message"]["data"] = json!("not base64!!")),
-            "message.data is not base64: Invalid input length: 9.",
+            "message.data is not base64: ",
         ),
         (
             edit(&|d| d["message"]["data"] = json!("aGVsbG8=")),
-            "message.data does not decode to JSON: expected value at line 1 column 1.",
+            "message.data does not decode to JSON: ",
         ),
         (
             edit(&|d| d["message"]["data"] = json!("eyJuYW1lIjoi")),
-            "message.data does not decode to JSON: EOF while parsing a string at line 1 column 9.",
+            "message.data does not decode to JSON: ",
         ),
         (
             edit(&|d| d["message"]["data"] = json!("WzEsMl0=")),
@@ -67,7 +67,7 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
         ),
         (
             edit(&|d| d["message"]["data"] = json!("/w==")),
-            "message.data does not decode to UTF-8 text: invalid utf-8 sequence of 1 bytes from index 0.",
+            "message.data does not decode to UTF-8 text: ",
         ),
         (
             edit(&|d| d["message"]["data"] = json!("W1tbXV1d")),
@@ -76,7 +76,9 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
     ];
     for (delivery, reason) in cases {
         let (status, body) = app.push(&delivery).await;
-        assert_eq!((status, &body), (400, &json!({"message": reason})));
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
+        assert_message(body["message"].as_str().unwrap_or_default(), reason, "a push");
     }
     let nested_array = json!({"name": "n", "list": [[1]]});
     let (status, body) = app
@@ -153,7 +155,7 @@ async fn http_level_mistakes_are_json_4xx() {
             Some("application/cloudevents+json"),
             "{",
             400,
-            "The request body is not valid JSON: EOF while parsing an object at line 1 column 1.",
+            "The request body is not valid JSON: ",
         ),
         bodiless("GET", EVENTS, 405, "method not allowed; allowed: POST"),
         bodiless(
@@ -194,8 +196,9 @@ fn an_undeliverable_message_is_logged_as_an_error_with_its_id() {
     assert!(status.success());
     let line = service.wait_for_log(|e| e["severity"] == "ERROR");
     assert_eq!(line["messageId"], "7007");
-    assert_eq!(
-        line["message"],
-        "undeliverable push message 7007: message.data does not decode to JSON: expected value at line 1 column 1."
+    assert_message(
+        line["message"].as_str().unwrap_or_default(),
+        "undeliverable push message 7007: message.data does not decode to JSON: ",
+        "the log line",
     );
 }

@@ -8,7 +8,7 @@ use clap::{Parser, ValueEnum};
 use common::configuration::Env;
 use common::datastore::{Datastore, DatastoreSettings};
 use indicatif::{ProgressBar, ProgressStyle};
-use tools::clients::Endpoints;
+use google_clients::Endpoints;
 use tools::pipeline::{self, CheckError, Plan, Report, Source};
 
 /// Sends COUNT notifications into the storage logging pipeline and reads their StorageLog

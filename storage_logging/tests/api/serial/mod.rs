@@ -4,4 +4,5 @@
 
 mod end_to_end;
 mod fault;
+mod push_auth;
 mod resilience;
