@@ -4,12 +4,8 @@
 # (default) database is a Firestore database in Datastore mode.
 # Usage: PROJECT_ID=my-project scripts/00-setup.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 run gcloud config set project "$PROJECT_ID"
 run gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com \

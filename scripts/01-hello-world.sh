@@ -3,12 +3,8 @@
 # running as its own service account (which needs no roles), and calls it with your identity token.
 # Usage: PROJECT_ID=my-project scripts/01-hello-world.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 service_account "$HELLO_RUNTIME_SA" "$HELLO_SERVICE runtime"
 build_and_deploy hello_world "$HELLO_SERVICE" "$HELLO_RUNTIME_SA"

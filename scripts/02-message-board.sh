@@ -4,12 +4,8 @@
 # stores and retrieves a message.
 # Usage: PROJECT_ID=my-project scripts/02-message-board.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 # message_index_id: the id of the index message_board/index.yaml describes, if the project has it.
 message_index_id() {

@@ -6,12 +6,8 @@
 # scripts/03b-eventarc.sh is the other way to the same result: an Eventarc trigger.
 # Usage: PROJECT_ID=my-project scripts/03-storage-logging.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 service_account "$STORAGE_RUNTIME_SA" "$STORAGE_SERVICE runtime" roles/datastore.user
 build_and_deploy storage_logging "$STORAGE_SERVICE" "$STORAGE_RUNTIME_SA"

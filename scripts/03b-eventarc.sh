@@ -7,12 +7,8 @@
 # Run this or step 3: with both, an upload is logged once per route. Needs only step 0 before it.
 # Usage: PROJECT_ID=my-project scripts/03b-eventarc.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 run gcloud services enable eventarc.googleapis.com
 service_account "$STORAGE_RUNTIME_SA" "$STORAGE_SERVICE runtime" roles/datastore.user

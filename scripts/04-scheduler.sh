@@ -3,12 +3,8 @@
 # whose audience is the service's URL, and an attempt deadline above the purge's time budget.
 # Usage: PROJECT_ID=my-project scripts/04-scheduler.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 # Step 3 made the invoker account; the Eventarc way (03b) did not.
 service_account "$INVOKER_SA" "Cloud Run Invoker"

@@ -4,12 +4,8 @@
 # exactly one StorageLog (tools/pipeline-check). Exits non-zero if any check failed.
 # Usage: PROJECT_ID=my-project scripts/05-smoke.sh [--dry-run]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 token=$(identity_token)
 failures=0

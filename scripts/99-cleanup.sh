@@ -8,12 +8,8 @@
 # the record stays, empty, so that a second run succeeds with nothing to delete.
 # Usage: PROJECT_ID=my-project scripts/99-cleanup.sh [--dry-run] [--yes]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 # delete_created KIND ARGS...: deletes one recorded thing, if it is still there.
 delete_created() {

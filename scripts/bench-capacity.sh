@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): one instance's capacity in Cloud Run's box, ours and the Python original
-# (../shared/reference, under gunicorn as its Dockerfile runs it). Each service runs alone in a box of
+# (ORIGINAL_DIR, under gunicorn as its Dockerfile runs it). Each service runs alone in a box of
 # one CPU and 256 MiB (scripts/lib/cloud-run-box.sh), on a Firestore emulator in Datastore mode
 # outside it; oha keeps at most 80 requests in flight (--concurrency=80) and sends a fixed rate (open
 # model, latency corrected for coordinated omission) for BENCH_SECONDS, at rising rates until one
@@ -23,6 +23,8 @@ source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/scripts/lib/local-processes.sh"
 # shellcheck source=scripts/lib/cloud-run-box.sh
 source "$REPO_ROOT/scripts/lib/cloud-run-box.sh"
+# shellcheck source=scripts/lib/original.sh
+source "$REPO_ROOT/scripts/lib/original.sh"
 parse_common_flags "$@"
 routes=("${REST_ARGS[@]}")
 ((${#routes[@]})) || routes=(hello retrieve store pubsub)
@@ -41,7 +43,7 @@ declare -A service_of=([hello]=hello_world [retrieve]=message_board [store]=mess
 declare -A path_of=([hello]=/api/v1/hello [retrieve]=/api/v1/retrieve [store]=/api/v1/store [pubsub]=/api/v1/pubsub)
 for route in "${routes[@]}"; do [[ -v "service_of[$route]" ]] || die "no route $route (hello retrieve store pubsub)"; done
 [[ $BENCH_DATASTORE_DELAY_MS =~ ^[0-9]+$ ]] || die "BENCH_DATASTORE_DELAY_MS: whole milliseconds"
-[[ -f $ORIGINAL_DIR/hello_world/main.py ]] || die "no Python original at $ORIGINAL_DIR"
+((DRY_RUN)) || require_original
 ((DRY_RUN)) || [[ $(id -u) == 0 ]] || die "needs root: cgroups"
 command -v oha > /dev/null || ((DRY_RUN)) || die "needs oha: cargo install --locked oha"
 install_original

@@ -8,7 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 parse_common_flags "$@"
 
-[[ -x $BENCH_DIR/run.sh ]] || ((DRY_RUN)) || die "no harness at BENCH_DIR=$BENCH_DIR"
+[[ -x $BENCH_DIR/run.sh ]] || ((DRY_RUN)) ||
+  die "set BENCH_DIR to the A/B harness's directory (its run.sh and ab.sh; not part of this repository); now: '$BENCH_DIR'"
 # Two builds: an example pulls the dev-dependencies into feature resolution, so the service binary is
 # built last, alone, as `cargo build --release` builds it.
 run cargo build --release --locked -p hello_world --example bare_actix

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the storage logging pipeline at rising publish rates, through the Pub/Sub
-# emulator's real push, our storage_logging and the Python original (../shared/reference, under
+# emulator's real push, our storage_logging and the Python original (ORIGINAL_DIR, under
 # gunicorn as its Dockerfile runs it) side by side on the same emulators, one at a time, loopback
 # only. Each run is tools/pipeline-check --via publish: RATE messages/s for BENCH_SECONDS, then
 # reads the StorageLogs back for BENCH_SETTLE_SECONDS more (past the 30 s ack deadline, so that a
@@ -16,6 +16,8 @@ source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/scripts/lib/local-processes.sh"
 # shellcheck source=scripts/lib/cloud-run-box.sh
 source "$REPO_ROOT/scripts/lib/cloud-run-box.sh"
+# shellcheck source=scripts/lib/original.sh
+source "$REPO_ROOT/scripts/lib/original.sh"
 parse_common_flags "$@"
 one_cpu=0 rates=()
 for arg in "${REST_ARGS[@]}"; do
@@ -26,7 +28,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_SETTLE_SECONDS=${BENCH_SETTLE_SECONDS:-35}
 logs=$LOCAL_DIR/logs
 
-[[ -f $ORIGINAL_DIR/storage_logging/main.py ]] || die "no Python original at $ORIGINAL_DIR"
+((DRY_RUN)) || require_original
 ((DRY_RUN || !one_cpu)) || [[ $(id -u) == 0 ]] || die "--one-cpu needs root: cgroups"
 install_original
 # One build each: together, cargo would build storage_logging with the features tools asks for.

@@ -380,7 +380,6 @@ for crate in "${SERVICE_CRATES[@]}"; do
 done
 ((DRY_RUN)) && exit 0
 
-STARTED_GROUPS=()
 datastore=127.0.0.1:$(free_port)
 start_datastore_emulator "$datastore" check-image-datastore
 trap 'for crate in "${SERVICE_CRATES[@]}"; do stop_service "$crate"; done; stop_tracked' EXIT

@@ -106,5 +106,10 @@ LOCAL_BINARIES=${LOCAL_BINARIES:-}
 # about 100 s. The tests' subscriptions use the same number (test_support/src/pubsub.rs).
 LOCAL_MAX_DELIVERY_ATTEMPTS=${LOCAL_MAX_DELIVERY_ATTEMPTS:-100}
 
-# --- benchmarks (scripts/bench-*.sh)
-BENCH_DIR=${BENCH_DIR:-$REPO_ROOT/../shared/bench}
+# --- benchmarks (scripts/bench-*.sh). What they compare with is not in this repository, so these
+# have no default: the Python original (scripts/lib/original.sh says how to get it), and the A/B
+# harness that runs it beside ours (BENCH_DIR: its run.sh and ab.sh).
+ORIGINAL_REPOSITORY=${ORIGINAL_REPOSITORY:-https://github.com/GoogleCloudPlatform/gcp-getting-started-lab-jp}
+ORIGINAL_COMMIT=${ORIGINAL_COMMIT:-9e263c19dd07ca900304dbe712b1318b459355f1}
+ORIGINAL_DIR=${ORIGINAL_DIR:-}
+BENCH_DIR=${BENCH_DIR:-}

@@ -13,12 +13,8 @@
 #                            verification is on (needs Service Account Token Creator on it)
 #   REPLAY_ENDPOINT=URL      post there instead, without a token (the local emulators)
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 
 endpoint=$REPLAY_ENDPOINT
 identity=$REPLAY_IDENTITY

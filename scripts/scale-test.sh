@@ -13,12 +13,8 @@
 # unless --yes. Needs oha (cargo install --locked oha) and steps 0 to 4 deployed.
 # Usage: PROJECT_ID=my-scratch-project scripts/scale-test.sh [--dry-run] [--yes]
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/lib/cloud-steps.sh
-source "$REPO_ROOT/scripts/lib/cloud-steps.sh"
-parse_common_flags "$@"
-require_project
+# shellcheck source=scripts/lib/step.sh
+source "$(dirname "$0")/lib/step.sh" "$@"
 command -v oha > /dev/null || ((DRY_RUN)) || die "needs oha: cargo install --locked oha"
 
 rates=()

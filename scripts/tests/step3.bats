@@ -13,6 +13,8 @@ setup_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
+  # What the file's tests share is tracked where teardown_file finds it.
+  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   # shellcheck source=scripts/lib/local-processes.sh
   source "$repo/scripts/lib/local-processes.sh"
   install_fake_gcs_server > /dev/null
@@ -21,7 +23,6 @@ setup_file() {
   export PUBSUB_EMULATOR_HOST=127.0.0.1:$(free_port) GCS_ENDPOINT=http://127.0.0.1:$(free_port)
   service_port=$(free_port)
   export FAKE_RUN_URL=http://127.0.0.1:$service_port
-  STARTED_GROUPS=()
   start_tracked "$BATS_FILE_TMPDIR/pubsub.log" gcloud beta emulators pubsub start --project="$PROJECT_ID" \
     --host-port="$PUBSUB_EMULATOR_HOST"
   start_tracked "$BATS_FILE_TMPDIR/gcs.log" "$(fake_gcs_binary)" -scheme http -host 127.0.0.1 \
@@ -29,7 +30,6 @@ setup_file() {
     -event.pubsub-topic "$TOPIC" -event.list finalize
   start_tracked "$BATS_FILE_TMPDIR/service.log" env PORT="$service_port" GOOGLE_CLOUD_PROJECT="$PROJECT_ID" \
     DATASTORE_EMULATOR_HOST="$DATASTORE_EMULATOR_HOST" target/debug/storage_logging
-  echo "${STARTED_GROUPS[*]}" > "$BATS_FILE_TMPDIR/groups"
   wait_http "http://$PUBSUB_EMULATOR_HOST/" 60
   wait_http "$GCS_ENDPOINT/storage/v1/b" 20
   wait_http "$FAKE_RUN_URL/" 10
@@ -39,9 +39,11 @@ teardown_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
+  # What the file's tests share is tracked where teardown_file finds it.
+  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   # shellcheck source=scripts/lib/local-processes.sh
   source "$repo/scripts/lib/local-processes.sh"
-  for group in $(cat "$BATS_FILE_TMPDIR/groups"); do stop_group "$group"; done
+  stop_tracked
 }
 
 setup() {

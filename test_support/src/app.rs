@@ -1,6 +1,6 @@
 //! The one shape of a service under test: built by its `startup::build`, run in the test's own
-//! process on a free port of loopback, reached through its [`ServiceClient`] (`Deref`), with the
-//! test's own view of its data (a [`DatastoreRest`] on its namespace, `()` for hello_world).
+//! process on a free port of loopback, reached through its [`ServiceClient`], with the test's own
+//! view of its data (a [`DatastoreRest`] on its namespace, `()` for hello_world).
 
 use std::time::Duration;
 
@@ -9,16 +9,16 @@ use common::datastore::DatastoreSettings;
 
 use crate::{DatastoreRest, PROJECT, ServiceClient, unique_namespace};
 
-pub struct TestApp<Datastore = ()> {
+pub struct TestApp<View = ()> {
     pub client: ServiceClient,
     pub port: u16,
     /// The test's own view of what the service stored (`()` for a service without Datastore).
-    pub datastore: Datastore,
+    pub datastore: View,
 }
 
-impl<Datastore> TestApp<Datastore> {
+impl<View> TestApp<View> {
     /// Runs `application` on the test's runtime (an `#[actix_web::test]`) until the test ends.
-    pub fn run(application: Application, datastore: Datastore) -> Self {
+    pub fn run(application: Application, datastore: View) -> Self {
         let port = application.port();
         tokio::task::spawn_local(application.run_until_stopped());
         Self {
@@ -26,14 +26,6 @@ impl<Datastore> TestApp<Datastore> {
             port,
             datastore,
         }
-    }
-}
-
-impl<Datastore> std::ops::Deref for TestApp<Datastore> {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.client
     }
 }
 

@@ -136,7 +136,7 @@ pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
         let response = client
             .send(case.method, case.path, case.content_type, case.body)
             .await;
-        let (status, content_type, body) = read(response).await;
+        let Answer { status, content_type, body } = read(response).await;
         assert_eq!(status, case.status, "{what}: {body}");
         assert_eq!(content_type, "application/json", "{what}");
         let body: Value = serde_json::from_str(&body).expect("a JSON body");

@@ -60,7 +60,7 @@ impl ServiceClient {
 }
 
 /// Status, Content-Type and body of a response.
-pub async fn read(response: reqwest::Response) -> (u16, String, String) {
+pub async fn read(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -68,7 +68,20 @@ pub async fn read(response: reqwest::Response) -> (u16, String, String) {
         .map(|v| v.to_str().expect("ascii").to_owned())
         .unwrap_or_default();
     let body = response.text().await.expect("a body");
-    (status, content_type, body)
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// What a service answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// The `Content-Type` header; empty when there is none.
+    pub content_type: String,
+    pub body: String,
 }
 
 /// `Sun, 27 Dec 2020 10:08:56 GMT`, as Flask writes datetimes.

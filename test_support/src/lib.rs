@@ -20,7 +20,7 @@ pub mod resilience;
 pub use app::{TestApp, datastore_namespace};
 pub use datastore_rest::DatastoreRest;
 pub use emulator::{Emulator, EmulatorKind};
-pub use http::{ServiceClient, is_http_date, read};
+pub use http::{Answer, ServiceClient, is_http_date, read};
 pub use process::ServiceProcess;
 pub use proxy::CutProxy;
 pub use pubsub::PubSub;

@@ -9,7 +9,7 @@ use actix_web::dev::HttpServiceFactory;
 use common::routes::{Endpoint, Routes};
 use serde_json::Value;
 
-use crate::{ServiceClient, read};
+use crate::{Answer, ServiceClient, read};
 
 const METHODS: [&str; 6] = ["get", "head", "post", "put", "delete", "patch"];
 
@@ -107,7 +107,7 @@ impl Spec {
             }
         }
         self.check_other_methods(client).await;
-        let (status, _, body) = self
+        let Answer { status, body, .. } = self
             .send(client, "get", "/no/such/path", None, Vec::new(), &[])
             .await;
         assert_eq!(status, 404, "an unknown path: {body}");
@@ -139,7 +139,7 @@ impl Spec {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
-                let (status, _, body) = read(response).await;
+                let Answer { status, body, .. } = read(response).await;
                 assert_eq!(status, 405, "{method} {path}: {body}");
                 assert_eq!(allow, documented.join(", "), "{method} {path}");
                 if *method != "head" {
@@ -161,7 +161,7 @@ impl Spec {
         content_type: Option<&str>,
         body: Vec<u8>,
         headers: &[(String, String)],
-    ) -> (u16, String, String) {
+    ) -> Answer {
         let mut request = client.request(&method.to_uppercase(), path, content_type, body);
         for (name, value) in headers {
             request = request.header(name, value);
@@ -175,7 +175,11 @@ impl Spec {
         &self,
         operation: &Value,
         label: &str,
-        (status, content_type, body): (u16, String, String),
+        Answer {
+            status,
+            content_type,
+            body,
+        }: Answer,
         example: bool,
     ) {
         let documented = &operation["responses"][status.to_string()];

@@ -7,7 +7,7 @@ use test_support::bad_input::{
     JSON, assert_json_errors, bodiless, json_body_mistakes, json_with_long_string, post,
 };
 use test_support::resilience::trickle_body;
-use test_support::{TestApp, read};
+use test_support::{Answer, TestApp, read};
 
 use crate::helpers::spawn_app;
 
@@ -68,7 +68,7 @@ async fn json_types_with_parameters_and_suffixes_are_accepted() {
         "APPLICATION/JSON",
     ] {
         let body = br#"{"name":"Bob"}"#.to_vec();
-        let (status, _, body) = read(app.send("POST", HELLO, Some(content_type), body).await).await;
+        let Answer { status, body, .. } = read(app.client.send("POST", HELLO, Some(content_type), body).await).await;
         assert_eq!(status, 200, "{content_type}");
         assert_eq!(body, r#"{"message":"Hello, Bob!"}"#, "{content_type}");
     }
@@ -80,7 +80,7 @@ async fn the_limit_is_inclusive() {
     for (size, status) in [(1024 * 1024, 200), (1024 * 1024 + 1, 413)] {
         let body = json_with_long_string("", "name", size - r#"{"name":""}"#.len());
         assert_eq!(body.len(), size);
-        let response = app.send("POST", HELLO, JSON, body).await;
+        let response = app.client.send("POST", HELLO, JSON, body).await;
         assert_eq!(response.status().as_u16(), status, "{size} bytes");
     }
 }

@@ -2,14 +2,14 @@
 
 use serde_json::{Value, json};
 
-use test_support::read;
+use test_support::{Answer, read};
 
 use crate::helpers::spawn_app;
 
 #[actix_web::test]
 async fn root_answers_the_original_text_byte_for_byte() {
     let app = spawn_app().await;
-    let (status, content_type, body) = read(app.send("GET", "/", None, vec![]).await).await;
+    let Answer { status, content_type, body } = read(app.client.send("GET", "/", None, vec![]).await).await;
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/html; charset=utf-8");
     assert_eq!(body, "Hello world service. ");
@@ -18,7 +18,7 @@ async fn root_answers_the_original_text_byte_for_byte() {
 #[actix_web::test]
 async fn root_answers_head_without_a_body() {
     let app = spawn_app().await;
-    let (status, content_type, body) = read(app.send("HEAD", "/", None, vec![]).await).await;
+    let Answer { status, content_type, body } = read(app.client.send("HEAD", "/", None, vec![]).await).await;
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/html; charset=utf-8");
     assert_eq!(body, "");
@@ -39,8 +39,8 @@ async fn hello_greets_by_name() {
         (r#"{"other": 1}"#, "Hello, World!"),
     ];
     for (request, greeting) in cases {
-        let (status, content_type, body) = read(
-            app.send(
+        let Answer { status, content_type, body } = read(
+            app.client.send(
                 "POST",
                 "/api/v1/hello",
                 Some("application/json"),

@@ -1,7 +1,7 @@
 //! `POST /api/v1/store`: the answer, and the entity read straight from Datastore.
 
 use serde_json::{Value, json};
-use test_support::{is_http_date, read};
+use test_support::{Answer, is_http_date, read};
 
 use crate::helpers::{Board, spawn_app};
 
@@ -11,7 +11,7 @@ async fn store_answers_the_message_with_an_http_date() {
     let response = app
         .post_json("/api/v1/store", &json!({"name": "alice", "message": "hi"}))
         .await;
-    let (status, content_type, body) = read(response).await;
+    let Answer { status, content_type, body } = read(response).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "application/json");
     let body: Value = serde_json::from_str(&body).expect("JSON");

@@ -135,7 +135,7 @@ async fn malformed_events_are_400_json_and_store_nothing() {
     assert_eq!(body, json!({"message": "the id attribute is required."}));
 
     let plain = object_metadata("plain.txt");
-    let (status, body) = json_answer(app.post_json("/api/v1/events", &plain).await).await;
+    let (status, body) = json_answer(app.client.post_json("/api/v1/events", &plain).await).await;
     assert_eq!(status, 400);
     assert!(
         body["message"]

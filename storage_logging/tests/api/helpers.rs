@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use storage_logging::push_auth::PushAuthSettings;
 use storage_logging::settings::{PurgeSettings, Settings};
-use test_support::{DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config};
+use test_support::{Answer, DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config};
 
 pub type TestApp = test_support::TestApp<DatastoreRest>;
 
@@ -166,7 +166,7 @@ pub fn assert_echoes_with_timestamp(body: &Value, object: &Value) {
 
 /// Status and JSON body of an answer that must be JSON.
 pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
-    let (status, content_type, body) = read(response).await;
+    let Answer { status, content_type, body } = read(response).await;
     assert_eq!(content_type, "application/json", "{body}");
     (status, serde_json::from_str(&body).expect("JSON"))
 }

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use test_support::{DatastoreRest, read};
+use test_support::{Answer, DatastoreRest, read};
 
 use crate::helpers::{Options, StorageLogging, TestApp, spawn_app_with};
 
@@ -39,8 +39,8 @@ async fn seed(datastore: &DatastoreRest, prefix: &str, count: usize, seconds_ago
 }
 
 async fn purge(app: &TestApp) -> Value {
-    let (status, content_type, body) =
-        read(app.send("GET", "/api/v1/purge", None, vec![]).await).await;
+    let Answer { status, content_type, body } =
+        read(app.client.send("GET", "/api/v1/purge", None, vec![]).await).await;
     assert_eq!(
         (status, content_type.as_str()),
         (200, "application/json"),
@@ -103,14 +103,14 @@ async fn a_purge_while_another_runs_is_409_at_once_and_the_next_one_runs() {
     let app = app_with_retention(60).await;
     seed(&app.datastore, "old", 3000, 3600).await;
     seed(&app.datastore, "recent", 3, 5).await;
-    let send = || async { read(app.send("GET", "/api/v1/purge", None, vec![]).await).await };
+    let send = || async { read(app.client.send("GET", "/api/v1/purge", None, vec![]).await).await };
     let (first, second) = tokio::join!(send(), send());
-    let mut statuses = [first.0, second.0];
+    let mut statuses = [first.status, second.status];
     statuses.sort_unstable();
-    assert_eq!(statuses, [200, 409], "{} / {}", first.2, second.2);
-    let refused = if first.0 == 409 { &first } else { &second };
+    assert_eq!(statuses, [200, 409], "{} / {}", first.body, second.body);
+    let refused = if first.status == 409 { &first } else { &second };
     assert_eq!(
-        refused.2,
+        refused.body,
         r#"{"message":"a purge is already running; it continues."}"#
     );
     assert_eq!(app.storage_logs().await.len(), 3);

@@ -9,7 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use storage_logging::push_auth::{PushAuthSettings, VerifiedRoute};
-use test_support::{free_port, read};
+use test_support::{Answer, free_port, read};
 
 use crate::helpers::{
     Options, StorageLogging, TestApp, envelope, json_answer, object_metadata, spawn_app_with,
@@ -140,7 +140,7 @@ async fn post_with(
     body: &Value,
     authorization: Option<String>,
 ) -> (u16, Value) {
-    let mut request = app.request(
+    let mut request = app.client.request(
         "POST",
         path,
         Some(content_type),
@@ -170,7 +170,7 @@ fn bearer(token: String) -> Option<String> {
 
 /// `GET /api/v1/purge` with `token` as its Bearer token; the status.
 async fn purge_with(app: &TestApp, token: &str) -> u16 {
-    app.request("GET", "/api/v1/purge", None, Vec::new())
+    app.client.request("GET", "/api/v1/purge", None, Vec::new())
         .header("authorization", format!("Bearer {token}"))
         .send()
         .await
@@ -265,8 +265,8 @@ async fn requests_without_a_valid_token_are_401_and_store_nothing() {
             .map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
-    let (status, _, _) = read(
-        app.request("GET", "/api/v1/purge", None, Vec::new())
+    let Answer { status, .. } = read(
+        app.client.request("GET", "/api/v1/purge", None, Vec::new())
             .send()
             .await
             .expect("answer"),

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use test_support::{Emulator, EmulatorKind, read};
+use test_support::{Answer, Emulator, EmulatorKind, read};
 
 use crate::helpers::{Board, TestApp, spawn_app_on};
 
@@ -16,7 +16,7 @@ async fn store_status(app: &TestApp) -> (u16, Value, Duration) {
         .post_json("/api/v1/store", &json!({"name": "outage", "message": "m"}))
         .await;
     let took = started.elapsed();
-    let (status, content_type, body) = read(response).await;
+    let Answer { status, content_type, body } = read(response).await;
     assert_eq!(content_type, "application/json", "{body}");
     (status, serde_json::from_str(&body).expect("JSON"), took)
 }
@@ -32,7 +32,7 @@ async fn assert_unavailable_within_deadline(app: &TestApp) {
         took < DEADLINE + Duration::from_millis(500),
         "503 took {took:?}"
     );
-    let (status, _, root) = read(app.send("GET", "/", None, vec![]).await).await;
+    let Answer { status, body: root, .. } = read(app.client.send("GET", "/", None, vec![]).await).await;
     assert_eq!((status, root.as_str()), (200, "Message board service. "));
 }
 
