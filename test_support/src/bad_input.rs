@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{ServiceClient, read};
+use crate::{Answer, ServiceClient, read};
 
 pub const JSON: Option<&str> = Some("application/json");
 
@@ -97,13 +97,7 @@ pub fn json_body_mistakes(path: &'static str, limit: usize, storable: &str) -> V
             400,
             "The request body is not valid JSON: ",
         ),
-        post(
-            path,
-            JSON,
-            "{",
-            400,
-            "The request body is not valid JSON: ",
-        ),
+        post(path, JSON, "{", 400, "The request body is not valid JSON: "),
         post(
             path,
             JSON,
@@ -136,12 +130,20 @@ pub async fn assert_json_errors(client: &ServiceClient, cases: Vec<Case>) {
         let response = client
             .send(case.method, case.path, case.content_type, case.body)
             .await;
-        let Answer { status, content_type, body } = read(response).await;
+        let Answer {
+            status,
+            content_type,
+            body,
+        } = read(response).await;
         assert_eq!(status, case.status, "{what}: {body}");
         assert_eq!(content_type, "application/json", "{what}");
         let body: Value = serde_json::from_str(&body).expect("a JSON body");
         assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
-        assert_message(body["message"].as_str().unwrap_or_default(), &case.message, &what);
+        assert_message(
+            body["message"].as_str().unwrap_or_default(),
+            &case.message,
+            &what,
+        );
     }
 }
 

@@ -286,7 +286,7 @@ macro_rules! openapi_tests {
         async fn the_service_answers_as_its_description_says() {
             let app = $spawn().await;
             $crate::openapi::Spec::of($service)
-                .check_against(&app)
+                .check_against(&app.client)
                 .await;
         }
     };

@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 
+use google_clients::Endpoints;
 use google_cloud_pubsub::client::{Publisher, SubscriptionAdmin, TopicAdmin};
 use google_cloud_pubsub::model::{DeadLetterPolicy, Message, PushConfig};
 use tokio::sync::Mutex;
-use google_clients::Endpoints;
 
 use crate::PROJECT;
 

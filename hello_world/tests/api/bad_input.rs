@@ -56,7 +56,7 @@ async fn bad_input_is_a_json_4xx() {
         bodiless("GET", "/nope", 404, "No route for GET /nope."),
         bodiless("DELETE", "/", 405, "method not allowed; allowed: GET, HEAD"),
     ]);
-    assert_json_errors(&app, cases).await;
+    assert_json_errors(&app.client, cases).await;
 }
 
 #[actix_web::test]
@@ -68,7 +68,12 @@ async fn json_types_with_parameters_and_suffixes_are_accepted() {
         "APPLICATION/JSON",
     ] {
         let body = br#"{"name":"Bob"}"#.to_vec();
-        let Answer { status, body, .. } = read(app.client.send("POST", HELLO, Some(content_type), body).await).await;
+        let Answer { status, body, .. } = read(
+            app.client
+                .send("POST", HELLO, Some(content_type), body)
+                .await,
+        )
+        .await;
         assert_eq!(status, 200, "{content_type}");
         assert_eq!(body, r#"{"message":"Hello, Bob!"}"#, "{content_type}");
     }

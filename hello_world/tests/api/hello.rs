@@ -9,7 +9,11 @@ use crate::helpers::spawn_app;
 #[actix_web::test]
 async fn root_answers_the_original_text_byte_for_byte() {
     let app = spawn_app().await;
-    let Answer { status, content_type, body } = read(app.client.send("GET", "/", None, vec![]).await).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(app.client.send("GET", "/", None, vec![]).await).await;
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/html; charset=utf-8");
     assert_eq!(body, "Hello world service. ");
@@ -18,7 +22,11 @@ async fn root_answers_the_original_text_byte_for_byte() {
 #[actix_web::test]
 async fn root_answers_head_without_a_body() {
     let app = spawn_app().await;
-    let Answer { status, content_type, body } = read(app.client.send("HEAD", "/", None, vec![]).await).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(app.client.send("HEAD", "/", None, vec![]).await).await;
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/html; charset=utf-8");
     assert_eq!(body, "");
@@ -39,14 +47,19 @@ async fn hello_greets_by_name() {
         (r#"{"other": 1}"#, "Hello, World!"),
     ];
     for (request, greeting) in cases {
-        let Answer { status, content_type, body } = read(
-            app.client.send(
-                "POST",
-                "/api/v1/hello",
-                Some("application/json"),
-                request.as_bytes().to_vec(),
-            )
-            .await,
+        let Answer {
+            status,
+            content_type,
+            body,
+        } = read(
+            app.client
+                .send(
+                    "POST",
+                    "/api/v1/hello",
+                    Some("application/json"),
+                    request.as_bytes().to_vec(),
+                )
+                .await,
         )
         .await;
         assert_eq!(status, 200, "{request}");

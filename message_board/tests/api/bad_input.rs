@@ -84,6 +84,6 @@ async fn bad_input_is_a_json_4xx_and_stores_nothing() {
             "name must be a string, not a boolean.",
         ),
     ]);
-    assert_json_errors(&app, cases).await;
+    assert_json_errors(&app.client, cases).await;
     assert_eq!(app.datastore.entities("Message").await, Vec::<Value>::new());
 }

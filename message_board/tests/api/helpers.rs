@@ -7,7 +7,9 @@ use common::configuration::Env;
 use message_board::retrieval::Retrieval;
 use message_board::settings::Settings;
 use serde_json::{Value, json};
-use test_support::{Answer, DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config};
+use test_support::{
+    Answer, DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config,
+};
 
 pub type TestApp = test_support::TestApp<DatastoreRest>;
 
@@ -45,14 +47,16 @@ pub trait Board {
 impl Board for TestApp {
     async fn store(&self, name: &str, message: &str) -> Value {
         let body = json!({"name": name, "message": message});
-        let Answer { status, body, .. } = read(self.post_json("/api/v1/store", &body).await).await;
+        let Answer { status, body, .. } =
+            read(self.client.post_json("/api/v1/store", &body).await).await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).expect("JSON")
     }
 
     async fn retrieve(&self, name: &str) -> Value {
         let body = json!({"name": name});
-        let Answer { status, body, .. } = read(self.post_json("/api/v1/retrieve", &body).await).await;
+        let Answer { status, body, .. } =
+            read(self.client.post_json("/api/v1/retrieve", &body).await).await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).expect("JSON")
     }

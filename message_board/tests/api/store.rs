@@ -9,9 +9,14 @@ use crate::helpers::{Board, spawn_app};
 async fn store_answers_the_message_with_an_http_date() {
     let app = spawn_app().await;
     let response = app
+        .client
         .post_json("/api/v1/store", &json!({"name": "alice", "message": "hi"}))
         .await;
-    let Answer { status, content_type, body } = read(response).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(response).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "application/json");
     let body: Value = serde_json::from_str(&body).expect("JSON");

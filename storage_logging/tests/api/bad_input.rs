@@ -78,7 +78,11 @@ async fn malformed_deliveries_are_a_400_with_the_reason() {
         let (status, body) = app.push(&delivery).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
-        assert_message(body["message"].as_str().unwrap_or_default(), reason, "a push");
+        assert_message(
+            body["message"].as_str().unwrap_or_default(),
+            reason,
+            "a push",
+        );
     }
     let nested_array = json!({"name": "n", "list": [[1]]});
     let (status, body) = app
@@ -165,7 +169,7 @@ async fn http_level_mistakes_are_json_4xx() {
             "method not allowed; allowed: GET",
         ),
     ]);
-    assert_json_errors(&app, cases).await;
+    assert_json_errors(&app.client, cases).await;
     assert!(app.storage_logs().await.is_empty());
 }
 

@@ -7,7 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use storage_logging::push_auth::PushAuthSettings;
 use storage_logging::settings::{PurgeSettings, Settings};
-use test_support::{Answer, DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config};
+use test_support::{
+    Answer, DatastoreRest, datastore_namespace, read, shared_datastore_host, test_config,
+};
 
 pub type TestApp = test_support::TestApp<DatastoreRest>;
 
@@ -111,12 +113,13 @@ pub const EVENT_SOURCE: &str = "//storage.googleapis.com/projects/_/buckets/demo
 
 impl StorageLogging for TestApp {
     async fn push(&self, envelope: &Value) -> (u16, Value) {
-        json_answer(self.post_json("/api/v1/pubsub", envelope).await).await
+        json_answer(self.client.post_json("/api/v1/pubsub", envelope).await).await
     }
 
     async fn send_binary_event(&self, event_type: &str, id: &str, data: &Value) -> (u16, Value) {
         let subject = format!("objects/{}", data["name"].as_str().unwrap_or("x"));
         let request = self
+            .client
             .request(
                 "POST",
                 "/api/v1/events",
@@ -135,6 +138,7 @@ impl StorageLogging for TestApp {
 
     async fn send_structured_event(&self, event: &Value) -> (u16, Value) {
         let response = self
+            .client
             .send(
                 "POST",
                 "/api/v1/events",
@@ -166,7 +170,11 @@ pub fn assert_echoes_with_timestamp(body: &Value, object: &Value) {
 
 /// Status and JSON body of an answer that must be JSON.
 pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
-    let Answer { status, content_type, body } = read(response).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(response).await;
     assert_eq!(content_type, "application/json", "{body}");
     (status, serde_json::from_str(&body).expect("JSON"))
 }

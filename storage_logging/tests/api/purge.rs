@@ -39,8 +39,11 @@ async fn seed(datastore: &DatastoreRest, prefix: &str, count: usize, seconds_ago
 }
 
 async fn purge(app: &TestApp) -> Value {
-    let Answer { status, content_type, body } =
-        read(app.client.send("GET", "/api/v1/purge", None, vec![]).await).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(app.client.send("GET", "/api/v1/purge", None, vec![]).await).await;
     assert_eq!(
         (status, content_type.as_str()),
         (200, "application/json"),

@@ -170,7 +170,8 @@ fn bearer(token: String) -> Option<String> {
 
 /// `GET /api/v1/purge` with `token` as its Bearer token; the status.
 async fn purge_with(app: &TestApp, token: &str) -> u16 {
-    app.client.request("GET", "/api/v1/purge", None, Vec::new())
+    app.client
+        .request("GET", "/api/v1/purge", None, Vec::new())
         .header("authorization", format!("Bearer {token}"))
         .send()
         .await
@@ -249,6 +250,7 @@ async fn requests_without_a_valid_token_are_401_and_store_nothing() {
         assert!(text.starts_with(message), "{case}: {body}");
     }
     let response = app
+        .client
         .request(
             "POST",
             "/api/v1/pubsub",
@@ -266,7 +268,8 @@ async fn requests_without_a_valid_token_are_401_and_store_nothing() {
         Some(&b"Bearer"[..])
     );
     let Answer { status, .. } = read(
-        app.client.request("GET", "/api/v1/purge", None, Vec::new())
+        app.client
+            .request("GET", "/api/v1/purge", None, Vec::new())
             .send()
             .await
             .expect("answer"),
@@ -433,6 +436,7 @@ async fn an_unauthenticated_request_is_401_whatever_its_body() {
     ] {
         for path in ["/api/v1/pubsub", "/api/v1/events"] {
             let response = app
+                .client
                 .request("POST", path, content_type, body.clone())
                 .send()
                 .await

@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use common::configuration::Env;
 use common::datastore::{Datastore, DatastoreSettings};
-use indicatif::{ProgressBar, ProgressStyle};
 use google_clients::Endpoints;
+use indicatif::{ProgressBar, ProgressStyle};
 use tools::pipeline::{self, CheckError, Plan, Report, Source};
 
 /// Sends COUNT notifications into the storage logging pipeline and reads their StorageLog

@@ -16,5 +16,5 @@ async fn datastore_killed_under_load_every_request_is_answered_and_service_recov
     let emulator = Emulator::start_off_runtime(EmulatorKind::FirestoreDatastoreMode).await;
     let app = spawn_app_on(&emulator.host(), deadline).await;
     let body = |i: usize| json!({"name": "under load", "message": format!("message {i}")});
-    assert_survives_datastore_kill(emulator, &app, "/api/v1/store", body, deadline).await;
+    assert_survives_datastore_kill(emulator, &app.client, "/api/v1/store", body, deadline).await;
 }

@@ -13,10 +13,15 @@ const DEADLINE: Duration = Duration::from_millis(1500);
 async fn store_status(app: &TestApp) -> (u16, Value, Duration) {
     let started = Instant::now();
     let response = app
+        .client
         .post_json("/api/v1/store", &json!({"name": "outage", "message": "m"}))
         .await;
     let took = started.elapsed();
-    let Answer { status, content_type, body } = read(response).await;
+    let Answer {
+        status,
+        content_type,
+        body,
+    } = read(response).await;
     assert_eq!(content_type, "application/json", "{body}");
     (status, serde_json::from_str(&body).expect("JSON"), took)
 }
@@ -32,7 +37,9 @@ async fn assert_unavailable_within_deadline(app: &TestApp) {
         took < DEADLINE + Duration::from_millis(500),
         "503 took {took:?}"
     );
-    let Answer { status, body: root, .. } = read(app.client.send("GET", "/", None, vec![]).await).await;
+    let Answer {
+        status, body: root, ..
+    } = read(app.client.send("GET", "/", None, vec![]).await).await;
     assert_eq!((status, root.as_str()), (200, "Message board service. "));
 }
 

@@ -15,7 +15,7 @@ use crate::helpers::{
 
 async fn subscribe(pubsub: &PubSub, app: &TestApp) {
     pubsub.create_topic("storage-events").await;
-    let endpoint = format!("{}/api/v1/pubsub", app.address);
+    let endpoint = format!("{}/api/v1/pubsub", app.client.address);
     pubsub
         .create_push_subscription("storage-logging-push", "storage-events", &endpoint)
         .await;

@@ -24,5 +24,6 @@ async fn datastore_killed_under_load_every_delivery_is_answered_and_service_reco
         let object = object_metadata(&format!("load/{i}.txt"));
         envelope("OBJECT_FINALIZE", &object, &format!("load-{i}"))
     };
-    assert_survives_datastore_kill(emulator, &app, "/api/v1/pubsub", delivery, deadline).await;
+    assert_survives_datastore_kill(emulator, &app.client, "/api/v1/pubsub", delivery, deadline)
+        .await;
 }

@@ -28,7 +28,8 @@ async fn expired_keys_still_verify_while_the_key_server_fails_or_hangs() {
         token(&scheduler)
     };
     let purge = || {
-        app.client.request("GET", "/api/v1/purge", None, Vec::new())
+        app.client
+            .request("GET", "/api/v1/purge", None, Vec::new())
             .header("authorization", format!("Bearer {purge_token}"))
             .send()
     };
