@@ -106,6 +106,13 @@ LOCAL_BINARIES=${LOCAL_BINARIES:-}
 # about 100 s. The tests' subscriptions use the same number (test_support/src/pubsub.rs).
 LOCAL_MAX_DELIVERY_ATTEMPTS=${LOCAL_MAX_DELIVERY_ATTEMPTS:-100}
 
+# --- scripts/check-fuzz.sh: the schema-driven fuzzer (Schemathesis, pinned), its seed (fixed, so
+# that a failure can be repeated) and its examples per operation (30: about 20 s for the three
+# services and the verifying run).
+SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+FUZZ_SEED=${FUZZ_SEED:-20261205}
+FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-30}
+
 # --- benchmarks (scripts/bench-*.sh). What they compare with is not in this repository, so these
 # have no default: the Python original (scripts/lib/original.sh says how to get it), and the A/B
 # harness that runs it beside ours (BENCH_DIR: its run.sh and ab.sh).

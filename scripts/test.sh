@@ -2,7 +2,8 @@
 # Runs every test: the Rust workspace with cargo-nextest against a Firestore emulator (Datastore
 # mode) started for the run (tests that stop Datastore, or need the legacy or Pub/Sub emulator,
 # start their own; tests under serial:: run alone, .config/nextest.toml), the compatibility check
-# with the original's Python client, the OpenAPI documents' validity, and the script tests (bats):
+# with the original's Python client, the OpenAPI documents' validity and a schema-driven fuzzer
+# against them (scripts/check-fuzz.sh), and the script tests (bats):
 # the hands-on steps against the installed gcloud and a fake one (while cargo compiles), and the
 # local environment end to end. Stops all it started.
 # Usage: scripts/test.sh [--dry-run] [cargo nextest run args...]  (e.g. -E 'test(retrieve)')
@@ -38,7 +39,7 @@ start_datastore_emulator "$host" test-datastore-emulator
 # The Python tools' venvs install while cargo compiles (PyPI downloads: little CPU).
 install_venvs() {
   python_venv compat google-cloud-datastore && python_venv openapi openapi-spec-validator &&
-    install_fake_gcs_server
+    python_venv fuzz "schemathesis==$SCHEMATHESIS_VERSION" && install_fake_gcs_server
 }
 if ((DRY_RUN)); then
   install_venvs
@@ -77,4 +78,5 @@ dry=()
 ((DRY_RUN)) && dry=(--dry-run)
 DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"
 scripts/check-openapi.sh "${dry[@]}"
+DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}"
 run env DATASTORE_EMULATOR_HOST="$host" bats "${with_binaries[@]}"
