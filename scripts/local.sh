@@ -42,8 +42,10 @@ status() {
   done
 }
 
+# all_running: something is tracked, and all of it runs (`down` from another shell forgets all).
 all_running() {
   local f
+  [[ -n $(tracked) ]] || return 1
   for f in $(tracked); do kill -0 -- "-$(cat "$f")" 2> /dev/null || return 1; done
 }
 
