@@ -8,6 +8,9 @@
 # the record stays, empty, so that a second run succeeds with nothing to delete.
 # Usage: PROJECT_ID=my-project scripts/99-cleanup.sh [--dry-run] [--yes]
 set -euo pipefail
+# What the steps made is where they recorded it: a REGION from the environment (the guide's
+# block) gives way to the recorded region instead of refusing (choose_region).
+REGION_FROM_RECORD=1
 # shellcheck source=scripts/lib/step.sh
 source "$(dirname "$0")/lib/step.sh" "$@"
 

@@ -21,7 +21,7 @@ logs=$LOCAL_DIR/logs
 invoker=cloud-run-invoker@demo.iam.gserviceaccount.com
 
 python_venv fuzz "schemathesis==$SCHEMATHESIS_VERSION"
-((DRY_RUN)) || mkdir -p "$logs"
+((DRY_RUN)) || mkdir -p "$logs" "$LOCAL_DIR/fuzz"
 trap stop_tracked EXIT
 datastore=${DATASTORE_EMULATOR_HOST:-}
 if [[ -z $datastore ]]; then
@@ -65,8 +65,9 @@ failed=()
 for name in hello_world message_board storage_logging storage_logging_verifying; do
   document=openapi/${name%_verifying}.json
   log "fuzzing $name against $document (seed $FUZZ_SEED, $FUZZ_EXAMPLES examples an operation)"
-  run env SCHEMATHESIS_HOOKS=scripts.fuzz.hooks PYTHONPATH="$REPO_ROOT" \
-    "$LOCAL_DIR/venv-fuzz/bin/schemathesis" run "$document" --url "http://127.0.0.1:${PORT_OF[$name]}" \
+  # From .local/fuzz: Schemathesis keeps its cache in the directory it runs in.
+  run env -C "$LOCAL_DIR/fuzz" SCHEMATHESIS_HOOKS=scripts.fuzz.hooks PYTHONPATH="$REPO_ROOT" \
+    "$LOCAL_DIR/venv-fuzz/bin/schemathesis" run "$REPO_ROOT/$document" --url "http://127.0.0.1:${PORT_OF[$name]}" \
     --checks all --seed "$FUZZ_SEED" --max-examples "$FUZZ_EXAMPLES" --workers 1 --no-color \
     || failed+=("$name")
 done

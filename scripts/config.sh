@@ -107,7 +107,7 @@ LOCAL_BINARIES=${LOCAL_BINARIES:-}
 LOCAL_MAX_DELIVERY_ATTEMPTS=${LOCAL_MAX_DELIVERY_ATTEMPTS:-100}
 
 # --- scripts/check-fuzz.sh: the schema-driven fuzzer (Schemathesis, pinned), its seed (fixed, so
-# that a failure can be repeated) and its examples per operation (30: about 20 s for the three
+# that a failure can be repeated) and its examples per operation (30: about 15 s for the three
 # services and the verifying run).
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
 FUZZ_SEED=${FUZZ_SEED:-20261205}

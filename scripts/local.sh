@@ -35,8 +35,9 @@ start() {
 
 status() {
   local f
-  [[ -n $(tracked) ]] || { echo "nothing running"; return; }
-  for f in $(tracked); do
+  tracked
+  ((${#TRACKED[@]})) || { echo "nothing running"; return; }
+  for f in "${TRACKED[@]}"; do
     if kill -0 -- "-$(cat "$f")" 2> /dev/null; then echo "$(basename "$f" .pid): running (group $(cat "$f"))"
     else echo "$(basename "$f" .pid): not running"; fi
   done
@@ -45,8 +46,9 @@ status() {
 # all_running: something is tracked, and all of it runs (`down` from another shell forgets all).
 all_running() {
   local f
-  [[ -n $(tracked) ]] || return 1
-  for f in $(tracked); do kill -0 -- "-$(cat "$f")" 2> /dev/null || return 1; done
+  tracked
+  ((${#TRACKED[@]})) || return 1
+  for f in "${TRACKED[@]}"; do kill -0 -- "-$(cat "$f")" 2> /dev/null || return 1; done
 }
 
 # fail WHAT: stops what was started, and says WHAT failed.
@@ -102,7 +104,9 @@ wire_pipeline() {
 up() {
   ((DRY_RUN)) || mkdir -p "$LOG_DIR"
   stop_tracked # idempotent: a second `up` replaces the first
-  trap 'stop_tracked; exit 0' INT TERM
+  # Whatever ends it (Ctrl-C, a failed step under set -e, `down` elsewhere), nothing stays.
+  trap stop_tracked EXIT
+  trap 'exit 0' INT TERM
   start_emulators
   build_binaries
   if ((!DRY_RUN)); then

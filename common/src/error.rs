@@ -71,7 +71,9 @@ impl fmt::Display for ApiError {
         match self {
             Self::Unavailable(cause) => write!(f, "unavailable: {cause}"),
             Self::Internal(cause) => write!(f, "internal error: {cause}"),
-            Self::Refused { message, cause } => write!(f, "{message} ({cause})"),
+            Self::Refused { message, cause } => {
+                write!(f, "{message} ({})", crate::telemetry::loggable(cause))
+            }
             other => f.write_str(&other.public_message()),
         }
     }

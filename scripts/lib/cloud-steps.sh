@@ -15,7 +15,8 @@ region_record() { echo "$STATE_DIR/$PROJECT_ID.region"; }
 # choose_region: the first step that runs in a project records REGION (DEFAULT_REGION when unset).
 # A later step run without REGION (a new terminal, the environment block forgotten) uses the
 # recorded one, and one run with another REGION while the record lists what the steps made refuses:
-# either would make a second set of resources in another region.
+# either would make a second set of resources in another region. The cleanup (REGION_FROM_RECORD)
+# uses the recorded region instead of refusing.
 choose_region() {
   local recorded=""
   [[ ! -s $(region_record) ]] || recorded=$(< "$(region_record)")
@@ -23,6 +24,11 @@ choose_region() {
     REGION=${recorded:-$DEFAULT_REGION}
     [[ -z $recorded ]] || log "REGION is not set: using $REGION, where this project's steps ran"
   elif [[ -n $recorded && $REGION != "$recorded" && -s $(created_record) ]]; then
+    if ((${REGION_FROM_RECORD:-0})); then
+      log "REGION is $REGION, but this project's steps ran in $recorded: using $recorded"
+      REGION=$recorded
+      return
+    fi
     die "this project's hands-on runs in $recorded ($(region_record)), not REGION=$REGION:" \
       "set REGION=$recorded, or delete what the steps made first (scripts/99-cleanup.sh)"
   fi

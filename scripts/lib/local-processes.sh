@@ -22,8 +22,9 @@ stop_group() {
 # Every group a script starts is tracked one way: a pid file in TRACK_DIR named after its log
 # (NAME.pid for NAME.log), so that stop_tracked (trap it on EXIT) stops it, and so that another
 # shell can: local.sh keeps them in .local/pids for `local.sh down`; any other script in a
-# directory of its own run.
-TRACK_DIR=${TRACK_DIR:-$LOCAL_DIR/run/$$}
+# directory of its own run (never one from the environment, which another script may share: set
+# it after sourcing this file).
+TRACK_DIR=$LOCAL_DIR/run/$$
 
 # start_tracked LOG CMD...: start_group, tracked.
 start_tracked() {
@@ -33,16 +34,18 @@ start_tracked() {
   start_group "$@" > "$TRACK_DIR/$name.pid"
 }
 
-# tracked: the pid files of what is tracked, one per line.
+# tracked: sets TRACKED to the pid files of what is tracked.
 tracked() {
   local f
-  for f in "$TRACK_DIR"/*.pid; do [[ ! -e $f ]] || echo "$f"; done
+  TRACKED=()
+  for f in "$TRACK_DIR"/*.pid; do [[ ! -e $f ]] || TRACKED+=("$f"); done
 }
 
 # stop_tracked: stops every tracked group (a dry run prints it), and forgets it.
 stop_tracked() {
   local f
-  for f in $(tracked); do
+  tracked
+  for f in "${TRACKED[@]}"; do
     if ((DRY_RUN)); then run stop_group "$(cat "$f")"; continue; fi
     stop_group "$(cat "$f")"
     log "stopped $(basename "$f" .pid)"

@@ -6,7 +6,8 @@
 # service under gunicorn, as its Dockerfile runs it. Sourced after lib.sh.
 
 require_original() {
-  [[ -n $ORIGINAL_DIR && -f $ORIGINAL_DIR/hello_world/main.py ]] && return 0
+  [[ -n $ORIGINAL_DIR && -f $ORIGINAL_DIR/hello_world/main.py && -f $ORIGINAL_DIR/message_board/main.py &&
+    -f $ORIGINAL_DIR/storage_logging/main.py ]] && return 0
   die "set ORIGINAL_DIR to the microservices/ directory of the Python original (now: '${ORIGINAL_DIR}'):" \
     "git clone $ORIGINAL_REPOSITORY original && git -C original checkout $ORIGINAL_COMMIT," \
     "then ORIGINAL_DIR=\$PWD/original/microservices"

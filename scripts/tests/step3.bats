@@ -13,10 +13,10 @@ setup_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
-  # What the file's tests share is tracked where teardown_file finds it.
-  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   # shellcheck source=scripts/lib/local-processes.sh
   source "$repo/scripts/lib/local-processes.sh"
+  # What the file's tests share is tracked where teardown_file finds it.
+  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   install_fake_gcs_server > /dev/null
   [[ -x target/debug/storage_logging ]] || cargo build --quiet --locked -p storage_logging
   export PROJECT_ID=step3-project-$RANDOM TOPIC=storage-event
@@ -39,10 +39,10 @@ teardown_file() {
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
   # shellcheck source=scripts/lib.sh
   source "$repo/scripts/lib.sh"
-  # What the file's tests share is tracked where teardown_file finds it.
-  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   # shellcheck source=scripts/lib/local-processes.sh
   source "$repo/scripts/lib/local-processes.sh"
+  # What the file's tests share is tracked where teardown_file finds it.
+  TRACK_DIR=$BATS_FILE_TMPDIR/pids
   stop_tracked
 }
 

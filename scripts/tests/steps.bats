@@ -56,6 +56,9 @@ other_user() { gcloud "$@" > /dev/null; }
   [[ $output == *"runs in asia-northeast1"*"not REGION=europe-west1"* ]]
   run changes
   [ -z "$output" ] # refused before it made anything
+  # The cleanup, with the same mistaken REGION, deletes where the steps ran.
+  REGION=europe-west1 "$scripts/99-cleanup.sh" --yes
+  grep -q 'gcloud run services delete hello-world-service --region=asia-northeast1' "$FAKE_LOG"
 }
 
 @test "a second run creates nothing" {

@@ -88,6 +88,13 @@ pub async fn store(
 }
 
 impl Origin {
+    /// The sender's id: the message id, or the event id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::PubsubMessage(id) | Self::CloudEvent { id, .. } => id,
+        }
+    }
+
     /// The key name of the notification's entity. A Pub/Sub message's is its id, as the console
     /// shows it; a CloudEvent's is `ce:`, the source's length, the source and the id (so that
     /// `a#b` + `c` and `a` + `b#c` differ). When Datastore would refuse the name (over 1500 bytes,

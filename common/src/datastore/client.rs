@@ -98,7 +98,16 @@ impl Datastore {
                 })),
                 ..Mutation::default()
             };
-            let response = self.commit_in(connection, vec![mutation]).await?;
+            // Datastore refusing this call refuses the entity: the client's input.
+            let response = self
+                .commit_in(connection, vec![mutation])
+                .await
+                .map_err(|error| match error {
+                    DatastoreError::Invalid { datastore_says } => {
+                        DatastoreError::Refused { datastore_says }
+                    }
+                    other => other,
+                })?;
             Ok(response
                 .into_iter()
                 .next()

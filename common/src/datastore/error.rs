@@ -12,9 +12,12 @@ pub enum DatastoreError {
     /// Datastore would refuse what the client sent (an entity it cannot hold), found before the
     /// call: 400 with this text.
     Rejected(String),
-    /// Datastore refused what we sent (`INVALID_ARGUMENT`): the client's input that our checks
-    /// did not catch. 400 with a plain reason; Datastore's words go to the log.
+    /// Datastore refused an entity we inserted (`INVALID_ARGUMENT` on an insert): the client's
+    /// input that our checks did not catch. 400 with a plain reason; Datastore's words go to the log.
     Refused { datastore_says: String },
+    /// Datastore refused any other call (`INVALID_ARGUMENT` on a query, a lookup, a delete): what
+    /// we built is wrong, a bug, 500.
+    Invalid { datastore_says: String },
     /// An insert of a named key that exists. Every named insert handles it (`storage_log::record`
     /// answers what was stored): one that reaches the HTTP edge is a bug, 500.
     AlreadyExists,
@@ -28,7 +31,12 @@ impl std::fmt::Display for DatastoreError {
         match self {
             Self::Unavailable(cause) => write!(f, "Datastore unavailable: {cause}"),
             Self::Rejected(reason) => f.write_str(reason),
-            Self::Refused { datastore_says } => write!(f, "Datastore refused: {datastore_says}"),
+            Self::Refused { datastore_says } => {
+                write!(f, "Datastore refused the entity: {datastore_says}")
+            }
+            Self::Invalid { datastore_says } => {
+                write!(f, "Datastore refused the call: {datastore_says}")
+            }
             Self::AlreadyExists => f.write_str("the entity already exists"),
             Self::AnswerTooLarge { bytes } => match bytes {
                 Some(bytes) => write!(f, "Datastore's answer too large: {bytes} bytes"),
@@ -55,7 +63,7 @@ impl From<Status> for DatastoreError {
                     bytes: answer_size(status.message()),
                 }
             }
-            Code::InvalidArgument => Self::Refused {
+            Code::InvalidArgument => Self::Invalid {
                 datastore_says: status.message().to_owned(),
             },
             code => Self::Unavailable(format!("{code:?}: {}", status.message())),
@@ -71,7 +79,9 @@ impl From<DatastoreError> for ApiError {
                 message: "Datastore refused the entity.".into(),
                 cause: datastore_says,
             },
-            DatastoreError::AlreadyExists => ApiError::Internal(error.to_string()),
+            DatastoreError::AlreadyExists | DatastoreError::Invalid { .. } => {
+                ApiError::Internal(error.to_string())
+            }
             DatastoreError::Unavailable(_) | DatastoreError::AnswerTooLarge { .. } => {
                 ApiError::Unavailable(error.to_string())
             }
@@ -96,12 +106,21 @@ mod tests {
             DatastoreError::AlreadyExists
         );
         assert_eq!(
-            ApiError::from(DatastoreError::from(Status::invalid_argument("too long"))),
+            ApiError::from(DatastoreError::Refused {
+                datastore_says: "too long".into()
+            }),
             ApiError::Refused {
                 message: "Datastore refused the entity.".into(),
                 cause: "too long".into()
             },
             "Datastore's own words go to the log, not to the client"
+        );
+        assert!(
+            matches!(
+                ApiError::from(DatastoreError::from(Status::invalid_argument("bad query"))),
+                ApiError::Internal(_)
+            ),
+            "a refused query is ours to fix"
         );
         assert!(matches!(
             ApiError::from(DatastoreError::AlreadyExists),

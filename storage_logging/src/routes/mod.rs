@@ -82,7 +82,22 @@ async fn store_and_answer(
         log_rejection(&id, &rejection.reason);
         ApiError::BadRequest(rejection.reason)
     })?;
-    Ok(match notification::store(datastore, notification).await? {
+    let id = common::telemetry::loggable(notification.origin.id());
+    let stored = notification::store(datastore, notification)
+        .await
+        .map_err(|error| {
+            // Metadata Datastore cannot hold is as undeliverable as a malformed envelope.
+            let answer = ApiError::from(error);
+            if let ApiError::BadRequest(reason)
+            | ApiError::Refused {
+                message: reason, ..
+            } = &answer
+            {
+                log_rejection(&id, reason);
+            }
+            answer
+        })?;
+    Ok(match stored {
         Stored::NotAnUpload { event_type } => {
             log::debug!("ignored {} event", common::telemetry::loggable(&event_type));
             HttpResponse::Ok()

@@ -182,27 +182,39 @@ fn an_undeliverable_message_is_logged_as_an_error_with_its_id() {
             ("DATASTORE_PROJECT_ID", "demo"),
         ],
     );
+    let post = |delivery: &Value| {
+        let status = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+            ])
+            .arg(delivery.to_string())
+            .arg(format!("http://127.0.0.1:{}/api/v1/pubsub", service.port))
+            .status()
+            .expect("curl");
+        assert!(status.success());
+    };
     let mut delivery = envelope("OBJECT_FINALIZE", &object_metadata("x"), "7007");
     delivery["message"]["data"] = json!("aGVsbG8=");
-    let status = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-        ])
-        .arg(delivery.to_string())
-        .arg(format!("http://127.0.0.1:{}/api/v1/pubsub", service.port))
-        .status()
-        .expect("curl");
-    assert!(status.success());
-    let line = service.wait_for_log(|e| e["severity"] == "ERROR");
-    assert_eq!(line["messageId"], "7007");
+    post(&delivery);
+    let line = service.wait_for_log(|e| e["severity"] == "ERROR" && e["messageId"] == "7007");
     assert_message(
         line["message"].as_str().unwrap_or_default(),
         "undeliverable push message 7007: message.data does not decode to JSON: ",
         "the log line",
+    );
+    // Metadata Datastore cannot hold (a reserved property name) is refused when it is stored,
+    // before any call: logged the same way.
+    let reserved = json!({"name": "x", "__reserved__": 1});
+    post(&envelope("OBJECT_FINALIZE", &reserved, "7008"));
+    let line = service.wait_for_log(|e| e["severity"] == "ERROR" && e["messageId"] == "7008");
+    assert_message(
+        line["message"].as_str().unwrap_or_default(),
+        "undeliverable push message 7008: ",
+        "the log line of a stored-time refusal",
     );
 }
