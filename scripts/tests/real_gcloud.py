@@ -1,7 +1,8 @@
 """Every gcloud command of the hands-on, run by the installed gcloud: a command may fail at the
 network, never at argument parsing or gcloud's own checks (flag values, index files, URLs).
 
-The commands come from the scripts' dry-run transcript (scripts/tests/transcript.sh), with the dry
+gcloud is started once and runs every command in turn (gcloud_worker.py: its command-line tree
+built once, not once a command). The commands come from the scripts' dry-run transcript (scripts/tests/transcript.sh), with the dry
 runs' placeholders ($SERVICE_URL, $PROJECT_NUMBER...) given realistic values. gcloud runs without
 credentials, with a fresh configuration, every API endpoint pointed at a local stub reached through
 gcloud's proxy setting (Cloud Run's regional hosts included); the stub answers every request 403
@@ -84,12 +85,25 @@ def main():
         env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = "http://gcloud-stub.invalid/"
     failures = []
     commands = gcloud_commands(transcript)
+    # One gcloud process for every command (gcloud_worker.py), with gcloud's own Python.
+    python, sdk_root = subprocess.run(
+        ["gcloud", "info", "--format=value(basic.python_location,installation.sdk_root)"],
+        env=env, capture_output=True, text=True, check=True).stdout.split()
+    worker = subprocess.Popen(
+        [python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gcloud_worker.py"),
+         os.path.join(sdk_root, "lib")],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for words in commands:
         before = len(requests)
-        done = subprocess.run(words, env=env, capture_output=True, text=True, timeout=120)
-        signed_out = words[1] == "auth" and NO_ACCOUNT in done.stderr
-        if not (done.returncode == 0 or MARKER in done.stderr or len(requests) > before or signed_out):
-            failures.append(f"{shlex.join(words)}\n    exit {done.returncode}: {done.stderr.strip()[-600:]}")
+        worker.stdin.write(json.dumps(words) + "\n")
+        worker.stdin.flush()
+        done = json.loads(worker.stdout.readline() or '{"code": -1, "stderr": "the gcloud worker ended"}')
+        code, stderr = done["code"], done["stderr"]
+        signed_out = words[1] == "auth" and NO_ACCOUNT in stderr
+        if not (code == 0 or MARKER in stderr or len(requests) > before or signed_out):
+            failures.append(f"{shlex.join(words)}\n    exit {code}: {stderr.strip()[-600:]}")
+    worker.stdin.close()
+    worker.wait(timeout=60)
     wrong_region = [r for r in requests if re.search(r"/locations/(?!" + re.escape(region) + r"[/?])", r)
                     and "/locations/global" not in r]
     for failure in failures:
