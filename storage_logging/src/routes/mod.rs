@@ -2,12 +2,13 @@ mod events;
 mod pubsub;
 mod purge;
 
+use actix_web::dev::HttpServiceFactory;
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, Resource, web};
 use common::ApiError;
 use common::body::{BodyLimit, JsonValueLimit};
 use common::datastore::Datastore;
-use common::routes::Routes;
+use common::routes::{Endpoint, Routes};
 
 use crate::notification::{self, Notification, Rejection, Stored};
 use crate::push_auth::{PushAuth, VerifiedRoute, verify_caller};
@@ -36,37 +37,34 @@ pub fn configure(
     endpoints(cfg);
 }
 
-/// The service's endpoints, added to the app or to a test's list. The caller is verified (when
-/// verification is on) before the handler reads the body, by the rule of the route named here.
+/// The service's endpoints, added to the app or to a test's list.
 pub fn endpoints(routes: &mut impl Routes) {
     routes.add(common::routes::root(ROOT_TEXT));
-    routes.add(
-        common::routes::post(VerifiedRoute::Pubsub.path(), pubsub).map(|resource| {
-            resource
-                .app_data(BodyLimit(notification::MAX_BODY_BYTES))
-                .app_data(JsonValueLimit(notification::MAX_JSON_VALUES))
-                .wrap(from_fn(|req, next| {
-                    verify_caller(VerifiedRoute::Pubsub, req, next)
-                }))
-        }),
-    );
-    routes.add(
-        common::routes::post(VerifiedRoute::Events.path(), events).map(|resource| {
-            resource
-                .app_data(BodyLimit(notification::MAX_BODY_BYTES))
-                .app_data(JsonValueLimit(notification::MAX_JSON_VALUES))
-                .wrap(from_fn(|req, next| {
-                    verify_caller(VerifiedRoute::Events, req, next)
-                }))
-        }),
-    );
-    routes.add(
-        common::routes::get(VerifiedRoute::Purge.path(), purge).map(|resource| {
-            resource.wrap(from_fn(|req, next| {
-                verify_caller(VerifiedRoute::Purge, req, next)
-            }))
-        }),
-    );
+    let pubsub = common::routes::post(VerifiedRoute::Pubsub.path(), pubsub);
+    routes.add(verified(notification_limits(pubsub), VerifiedRoute::Pubsub));
+    let events = common::routes::post(VerifiedRoute::Events.path(), events);
+    routes.add(verified(notification_limits(events), VerifiedRoute::Events));
+    let purge = common::routes::get(VerifiedRoute::Purge.path(), purge);
+    routes.add(verified(purge, VerifiedRoute::Purge));
+}
+
+/// A notification's limits on its body: smaller than a service's (see [`notification`]).
+fn notification_limits(endpoint: Endpoint<Resource>) -> Endpoint<Resource> {
+    endpoint.map(|resource| {
+        resource
+            .app_data(BodyLimit(notification::MAX_BODY_BYTES))
+            .app_data(JsonValueLimit(notification::MAX_JSON_VALUES))
+    })
+}
+
+/// The endpoint with its caller verified (when verification is on) by `route`'s rule, before the
+/// handler reads the body.
+fn verified(
+    endpoint: Endpoint<Resource>,
+    route: VerifiedRoute,
+) -> Endpoint<impl HttpServiceFactory + 'static> {
+    endpoint
+        .map(|resource| resource.wrap(from_fn(move |req, next| verify_caller(route, req, next))))
 }
 
 /// Both routes' answer to a notification: stored (or stored before), what was stored; any other
