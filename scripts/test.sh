@@ -73,10 +73,42 @@ if ((!DRY_RUN)); then
   ((early_status == 0)) || die "script tests failed (above)"
   wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"
 fi
-run env DATASTORE_EMULATOR_HOST="$host" cargo nextest run --workspace --locked "${REST_ARGS[@]}"
 dry=()
 ((DRY_RUN)) && dry=(--dry-run)
-DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}"
-scripts/check-openapi.sh "${dry[@]}"
-DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}"
-run env DATASTORE_EMULATOR_HOST="$host" bats "${with_binaries[@]}"
+# What runs our binaries and shares the machine well, in two lanes beside nextest's parallel
+# tests: the checks (the original's client, the OpenAPI documents, the fuzzer), and the bats
+# files that run the binaries.
+checks() {
+  DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}" &&
+    scripts/check-openapi.sh "${dry[@]}" &&
+    DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}"
+}
+script_tests() { run env DATASTORE_EMULATOR_HOST="$host" bats "${with_binaries[@]}"; }
+# nextest in two runs (the profiles in .config/nextest.toml): the parallel tests beside those
+# lanes, then the serial ones with the machine to themselves. A filter in the arguments applies
+# to both runs, so either may find nothing to run.
+nextest() {
+  run env DATASTORE_EMULATOR_HOST="$host" cargo nextest run --workspace --locked --no-tests=warn \
+    --profile "$1" "${REST_ARGS[@]}"
+}
+if ((DRY_RUN)); then
+  nextest parallel
+  checks
+  script_tests
+else
+  # Each lane's output is shown once all three have ended, after nextest's own.
+  lanes=(checks script_tests)
+  pids=()
+  for lane in "${lanes[@]}"; do
+    "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
+    pids+=($!)
+  done
+  failed=()
+  nextest parallel || failed+=("the Rust tests")
+  for i in "${!lanes[@]}"; do
+    wait "${pids[i]}" || failed+=("${lanes[i]}")
+    cat "$LOCAL_DIR/logs/${lanes[i]}.log"
+  done
+  ((${#failed[@]} == 0)) || die "failed (above): ${failed[*]}"
+fi
+nextest serial

@@ -12,20 +12,21 @@ pub struct Outcome {
     pub json: bool,
 }
 
-/// Sends `POST path` (request `i` with `body(i)`) at `per_second` for `duration`, each request
-/// on its own task, and returns every outcome once all have answered (or failed).
+/// Sends `POST path` (request `i` with `body(i)`) at `per_second` until `stop` completes, each
+/// request on its own task, and returns every outcome once all have answered (or failed).
 pub async fn post_at_rate(
     client: &ServiceClient,
     path: &str,
     body: impl Fn(usize) -> serde_json::Value,
     per_second: u32,
-    duration: Duration,
+    stop: impl Future<Output = ()>,
 ) -> Vec<Outcome> {
     let started = Instant::now();
     let interval = Duration::from_secs(1) / per_second;
     let mut tasks = Vec::new();
     let mut next = started;
-    while started.elapsed() < duration {
+    let mut stop = std::pin::pin!(stop);
+    loop {
         let json = body(tasks.len()).to_string().into_bytes();
         let request = client.request("POST", path, Some("application/json"), json);
         tasks.push(tokio::spawn(async move {
@@ -55,7 +56,10 @@ pub async fn post_at_rate(
             }
         }));
         next += interval;
-        tokio::time::sleep_until(next.into()).await;
+        tokio::select! {
+            () = &mut stop => break,
+            () = tokio::time::sleep_until(next.into()) => {}
+        }
     }
     let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {

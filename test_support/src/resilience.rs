@@ -39,21 +39,12 @@ pub fn trickle_body(port: u16, path: &str, declared: usize, stop: &AtomicBool) -
 
 /// Peak resident memory of the process so far (VmHWM), in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmHWM:")
-}
-
-/// Resident memory of the process now (VmRSS), in KiB.
-pub fn rss_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmRSS:")
-}
-
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
     status
         .lines()
-        .find_map(|line| line.strip_prefix(field))
+        .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("a {field} line"))
+        .expect("a VmHWM line")
 }
 
 /// Sends `POST path` with a 10 MiB JSON body (declared length, or chunked) from one thread while

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod end_to_end;
 mod events;
 mod helpers;
 mod openapi;
