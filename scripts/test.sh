@@ -25,9 +25,9 @@ if ! command -v cargo-nextest > /dev/null; then
 fi
 
 # The script tests that run our binaries; the others (the guide and the steps against gcloud and
-# the fakes, the helpers) need no build, and run while cargo compiles, on the core it leaves idle.
-# One file at a time: handson.bats' transcript and steps.bats both run step 3, which writes the
-# checkout's sample file, and local.bats waits on deadlines.
+# the fakes, the helpers) need no build, and run while cargo compiles, on the core it leaves idle,
+# one file at a time: handson.bats' transcript and steps.bats both run step 3, which writes the
+# checkout's sample file.
 with_binaries=(scripts/tests/local.bats scripts/tests/step3.bats)
 without_binaries=()
 for file in scripts/tests/*.bats; do
@@ -75,15 +75,17 @@ if ((!DRY_RUN)); then
 fi
 dry=()
 ((DRY_RUN)) && dry=(--dry-run)
-# What runs our binaries and shares the machine well, in two lanes beside nextest's parallel
-# tests: the checks (the original's client, the OpenAPI documents, the fuzzer), and the bats
-# files that run the binaries.
-checks() {
+# What runs our binaries and shares the machine well, in two lanes of about the same length beside
+# nextest's parallel tests: the checks on the emulator started here (the original's client, the
+# OpenAPI documents, the fuzzer, step 3 and the dead-letter replay), and the local environment,
+# which starts its own.
+on_the_test_emulator() {
   DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}" &&
     scripts/check-openapi.sh "${dry[@]}" &&
-    DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}"
+    DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}" &&
+    run env DATASTORE_EMULATOR_HOST="$host" bats scripts/tests/step3.bats
 }
-script_tests() { run env DATASTORE_EMULATOR_HOST="$host" bats "${with_binaries[@]}"; }
+local_environment() { run bats scripts/tests/local.bats; }
 # nextest in two runs (the profiles in .config/nextest.toml): the parallel tests beside those
 # lanes, then the serial ones with the machine to themselves. A filter in the arguments applies
 # to both runs, so either may find nothing to run.
@@ -93,11 +95,11 @@ nextest() {
 }
 if ((DRY_RUN)); then
   nextest parallel
-  checks
-  script_tests
+  on_the_test_emulator
+  local_environment
 else
   # Each lane's output is shown once all three have ended, after nextest's own.
-  lanes=(checks script_tests)
+  lanes=(on_the_test_emulator local_environment)
   pids=()
   for lane in "${lanes[@]}"; do
     "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
