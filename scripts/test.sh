@@ -43,12 +43,12 @@ install_venvs() {
 }
 if ((DRY_RUN)); then
   install_venvs
-  run bats "${without_binaries[@]}"
+  run bats --timing "${without_binaries[@]}"
 else
   install_venvs > "$LOCAL_DIR/logs/venvs.log" 2>&1 &
   venvs=$!
   # In a session of its own, so that a failed build stops it with all its children.
-  setsid bats "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
+  setsid bats --timing "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
   early_script_tests=$!
   # (Each `|| true`: under set -e a failed kill would end the trap before stop_tracked.)
   stop_background() {
@@ -75,17 +75,20 @@ if ((!DRY_RUN)); then
 fi
 dry=()
 ((DRY_RUN)) && dry=(--dry-run)
-# What runs our binaries and shares the machine well, in two lanes of about the same length beside
-# nextest's parallel tests: the checks on the emulator started here (the original's client, the
-# OpenAPI documents, the fuzzer, step 3 and the dead-letter replay), and the local environment,
-# which starts its own.
-on_the_test_emulator() {
+# What runs our binaries and shares the machine well, in three lanes of about the same length
+# beside nextest's parallel tests: the checks (the original's client, the OpenAPI documents, the
+# fuzzer), step 3 and the dead-letter replay against the emulators, and the local environment.
+checks() {
   DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}" &&
     scripts/check-openapi.sh "${dry[@]}" &&
-    DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}" &&
-    run env DATASTORE_EMULATOR_HOST="$host" bats scripts/tests/step3.bats
+    DATASTORE_EMULATOR_HOST=$host scripts/check-fuzz.sh "${dry[@]}"
 }
-local_environment() { run bats scripts/tests/local.bats; }
+step3() { run env DATASTORE_EMULATOR_HOST="$host" bats --timing scripts/tests/step3.bats; }
+local_environment() { run bats --timing scripts/tests/local.bats; }
+# in_lane NAME: runs the function NAME and says when and how it ended.
+in_lane() {
+  if "$1"; then log "$1 passed"; else log "$1 failed" && return 1; fi
+}
 # nextest in two runs (the profiles in .config/nextest.toml): the parallel tests beside those
 # lanes, then the serial ones with the machine to themselves. A filter in the arguments applies
 # to both runs, so either may find nothing to run.
@@ -95,14 +98,16 @@ nextest() {
 }
 if ((DRY_RUN)); then
   nextest parallel
-  on_the_test_emulator
+  checks
+  step3
   local_environment
 else
-  # Each lane's output is shown once all three have ended, after nextest's own.
-  lanes=(on_the_test_emulator local_environment)
+  # Each lane's output is shown once all have ended, after nextest's own.
+  lanes=(checks step3 local_environment)
   pids=()
+  log "nextest's parallel tests, beside: ${lanes[*]}"
   for lane in "${lanes[@]}"; do
-    "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
+    in_lane "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
     pids+=($!)
   done
   failed=()
@@ -112,5 +117,6 @@ else
     cat "$LOCAL_DIR/logs/${lanes[i]}.log"
   done
   ((${#failed[@]} == 0)) || die "failed (above): ${failed[*]}"
+  log "the serial tests, alone"
 fi
 nextest serial

@@ -4,10 +4,11 @@
 # deletes what the steps made and nothing else, from any partial state. handson.bats has the
 # installed gcloud parse the same commands.
 
-setup() {
-  export FAKE_LOG=$BATS_TEST_TMPDIR/calls.log FAKE_STATE=$BATS_TEST_TMPDIR/state
-  export STATE_DIR=$BATS_TEST_TMPDIR/created RETRY_DELAY_SECONDS=0
+# in_project DIR: the fake project, its call log and the steps' record kept under DIR.
+in_project() {
+  export FAKE_LOG=$1/calls.log FAKE_STATE=$1/state STATE_DIR=$1/created RETRY_DELAY_SECONDS=0
   export PATH=$BATS_TEST_DIRNAME/fake:$PATH PROJECT_ID=my-project
+  mkdir -p "$1"
   : > "$FAKE_LOG"
   scripts=$BATS_TEST_DIRNAME/..
 }
@@ -16,6 +17,20 @@ steps() {
   for step in 00-setup 01-hello-world 02-message-board 03-storage-logging 04-scheduler 05-smoke; do
     "$scripts/$step.sh" "$@" || return 1
   done
+}
+
+# The steps against the fakes are deterministic: one first run, in a project of its own, is what
+# every test that starts from a first run starts from (a copy each), which saves 3 s a test.
+setup_file() {
+  in_project "$BATS_FILE_TMPDIR/first-run"
+  steps > "$BATS_FILE_TMPDIR/first-run/output" 2>&1
+}
+
+setup() { in_project "$BATS_TEST_TMPDIR"; }
+
+# after_a_first_run: this test's project as the first run left it, its calls in the log.
+after_a_first_run() {
+  cp -r "$BATS_FILE_TMPDIR/first-run/." "$BATS_TEST_TMPDIR/"
 }
 
 # The calls that change something, as a sorted list would hide their order.
@@ -28,7 +43,7 @@ holdings() { jq -r '(.resources | keys[]), (.bindings[] | join(" "))' "$FAKE_STA
 other_user() { gcloud "$@" > /dev/null; }
 
 @test "a first run makes every resource, in order" {
-  steps
+  after_a_first_run
   diff -u "$BATS_TEST_DIRNAME/expected/first-run.txt" <(changes)
 }
 
@@ -62,7 +77,7 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "a second run creates nothing" {
-  steps
+  after_a_first_run
   : > "$FAKE_LOG"
   steps
   run grep -E ' (create|add-iam-policy-binding) ' "$FAKE_LOG"
@@ -121,7 +136,7 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "cleanup removes everything the steps made but the Firestore database" {
-  steps
+  after_a_first_run
   "$scripts/03b-eventarc.sh"
   [ "$(holdings | wc -l)" -gt 30 ]
   "$scripts/99-cleanup.sh" --yes
@@ -130,7 +145,7 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "cleanup with no record (another machine, ephemeral mode) fails, saying where it looked" {
-  steps
+  after_a_first_run
   rm "$STATE_DIR/my-project.created"
   run "$scripts/99-cleanup.sh" --yes
   [ "$status" -ne 0 ]
@@ -138,7 +153,7 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "cleanup twice: the second finds nothing to delete and succeeds" {
-  steps
+  after_a_first_run
   "$scripts/99-cleanup.sh" --yes
   : > "$FAKE_LOG"
   run "$scripts/99-cleanup.sh" --yes
@@ -186,7 +201,7 @@ other_user() { gcloud "$@" > /dev/null; }
 }
 
 @test "cleanup asks first and deletes nothing without a yes" {
-  steps
+  after_a_first_run
   before=$(holdings)
   run "$scripts/99-cleanup.sh" <<< "n"
   [ "$status" -ne 0 ]
