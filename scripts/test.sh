@@ -59,14 +59,13 @@ else
   }
   trap stop_background EXIT
 fi
-# The binaries first, the services and pipeline-check (with the features of every target's
-# build, so that the next build finds them built): what runs them starts beside the rest.
-run cargo build --workspace --bins --locked
+# Every target at once, as nextest builds them (the same features, so it finds them built), which
+# gives local.bats and compat-python.sh their binaries.
+run cargo build --workspace --all-targets --locked
 export LOCAL_BINARIES=$REPO_ROOT/target/debug
 if ((!DRY_RUN)); then
   wait "$venvs" || die "installing the Python tools failed; see $LOCAL_DIR/logs/venvs.log"
-  # Before anything runs beside them: step3.bats runs step 3 too, and nextest's serial tests run
-  # beside nothing.
+  # Before nextest: its serial tests run beside nothing.
   early_status=0
   wait "$early_script_tests" || early_status=$?
   trap stop_tracked EXIT
@@ -77,9 +76,8 @@ fi
 dry=()
 ((DRY_RUN)) && dry=(--dry-run)
 # What runs our binaries and shares the machine well, in three lanes of about the same length
-# beside the rest of the build and nextest's parallel tests: the checks (the original's client,
-# the OpenAPI documents, the fuzzer), step 3 and the dead-letter replay against the emulators, and
-# the local environment.
+# beside nextest's parallel tests: the checks (the original's client, the OpenAPI documents, the
+# fuzzer), step 3 and the dead-letter replay against the emulators, and the local environment.
 checks() {
   DATASTORE_EMULATOR_HOST=$host scripts/compat-python.sh "${dry[@]}" &&
     scripts/check-openapi.sh "${dry[@]}" &&
@@ -91,8 +89,6 @@ local_environment() { run bats --timing scripts/tests/local.bats; }
 in_lane() {
   if "$1"; then log "$1 passed"; else log "$1 failed" && return 1; fi
 }
-# Every target, as nextest builds them (the same features, so it finds them built).
-build_tests() { run cargo build --workspace --all-targets --locked; }
 # nextest in two runs (the profiles in .config/nextest.toml): the parallel tests beside those
 # lanes, then the serial ones with the machine to themselves. A filter in the arguments applies
 # to both runs, so either may find nothing to run.
@@ -101,27 +97,21 @@ nextest() {
     --profile "$1" "${REST_ARGS[@]}"
 }
 if ((DRY_RUN)); then
+  nextest parallel
   checks
   step3
   local_environment
-  build_tests
-  nextest parallel
 else
+  # Each lane's output is shown once all have ended, after nextest's own.
   lanes=(checks step3 local_environment)
-  log "beside the rest of the build and nextest's parallel tests: ${lanes[*]}"
   pids=()
+  log "nextest's parallel tests, beside: ${lanes[*]}"
   for lane in "${lanes[@]}"; do
     in_lane "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
     pids+=($!)
   done
-  # A failure waits for the lanes, which stop what they started.
   failed=()
-  if build_tests; then
-    nextest parallel || failed+=("the Rust tests")
-  else
-    failed+=("the build")
-  fi
-  # Each lane's output, after nextest's.
+  nextest parallel || failed+=("the Rust tests")
   for i in "${!lanes[@]}"; do
     wait "${pids[i]}" || failed+=("${lanes[i]}")
     cat "$LOCAL_DIR/logs/${lanes[i]}.log"
