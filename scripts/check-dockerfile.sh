@@ -19,11 +19,14 @@ for path in "${sources[@]}"; do
   grep -qxF "!$path" .dockerignore || die "$dockerfile copies $path, which .dockerignore leaves out"
 done
 log "all ${#sources[@]} paths $dockerfile copies exist and pass .dockerignore"
+# The workspace's packages, read once (a failure here stops the script, as a process
+# substitution's would not).
+packages=$(cargo metadata --no-deps --format-version 1 --locked | jq -c '.packages[]')
 # cargo resolves the whole workspace even for one package: every member's manifest must be there.
 while read -r manifest; do
   manifest=${manifest#"$PWD/"}
   [[ $manifest == Cargo.toml || " ${sources[*]} " == *" $manifest "* ]] || die "$dockerfile does not copy $manifest, which cargo needs to resolve the workspace"
-done < <(cargo metadata --no-deps --format-version 1 --locked | jq -r '.packages[].manifest_path')
+done <<< "$(jq -r '.manifest_path' <<< "$packages")"
 for crate in common "${SERVICE_CRATES[@]}"; do
   [[ " ${sources[*]} " == *" $crate/src "* ]] || die "$dockerfile does not copy $crate/src"
 done
@@ -35,9 +38,10 @@ build=$(grep -o 'cargo build [^&\\]*' "$dockerfile" | sort -u)
 # builds the same units as for each alone, with the last, single-threaded steps of the two side
 # by side. The Dockerfile's own command for each service then finds them built (were the
 # features to part, it would build again: slower, never wrong).
-mapfile -t on_datastore < <(cargo metadata --no-deps --format-version 1 --locked | jq -r --arg services "${SERVICE_CRATES[*]}" '
-  .packages[] | select(.name as $name | $services | split(" ") | index($name))
-  | select(any(.dependencies[]; .name == "common" and (.features | index("datastore")))) | .name')
+datastore_services=$(jq -r --arg services "${SERVICE_CRATES[*]}" '
+  select(.name as $name | $services | split(" ") | index($name))
+  | select(any(.dependencies[]; .name == "common" and (.features | index("datastore")))) | .name' <<< "$packages")
+mapfile -t on_datastore <<< "$datastore_services"
 ((${#on_datastore[@]} > 1)) && run cargo build --release --locked "${on_datastore[@]/#/--package=}"
 for SERVICE in "${SERVICE_CRATES[@]}"; do
   read -ra command <<< "${build//\"\$SERVICE\"/$SERVICE}"

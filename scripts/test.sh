@@ -91,9 +91,11 @@ in_lane() {
 }
 # nextest in two runs (the profiles in .config/nextest.toml): the parallel tests beside those
 # lanes, then the serial ones with the machine to themselves. A filter in the arguments applies
-# to both runs, so either may find nothing to run.
+# to both runs, so either may then find nothing to run; without one, both must.
+no_tests=()
+((${#REST_ARGS[@]})) && no_tests=(--no-tests=warn)
 nextest() {
-  run env DATASTORE_EMULATOR_HOST="$host" cargo nextest run --workspace --locked --no-tests=warn \
+  run env DATASTORE_EMULATOR_HOST="$host" cargo nextest run --workspace --locked "${no_tests[@]}" \
     --profile "$1" "${REST_ARGS[@]}"
 }
 if ((DRY_RUN)); then
@@ -106,16 +108,26 @@ else
   lanes=(checks step3 local_environment)
   pids=()
   log "nextest's parallel tests, beside: ${lanes[*]}"
+  # Each lane in a process group of its own (job control on), stopped whole if this script ends
+  # before it does.
+  set -m
   for lane in "${lanes[@]}"; do
     in_lane "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
     pids+=($!)
   done
+  set +m
+  stop_lanes() {
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2> /dev/null || true; done
+    stop_tracked
+  }
+  trap stop_lanes EXIT
   failed=()
   nextest parallel || failed+=("the Rust tests")
   for i in "${!lanes[@]}"; do
     wait "${pids[i]}" || failed+=("${lanes[i]}")
     cat "$LOCAL_DIR/logs/${lanes[i]}.log"
   done
+  trap stop_tracked EXIT
   ((${#failed[@]} == 0)) || die "failed (above): ${failed[*]}"
   log "the serial tests, alone"
 fi

@@ -23,7 +23,7 @@ steps() {
 # every test that starts from a first run starts from (a copy each), which saves 3 s a test.
 setup_file() {
   in_project "$BATS_FILE_TMPDIR/first-run"
-  steps > "$BATS_FILE_TMPDIR/first-run/output" 2>&1
+  steps > "$BATS_FILE_TMPDIR/first-run/output" 2>&1 || { cat "$BATS_FILE_TMPDIR/first-run/output" >&3; return 1; }
 }
 
 setup() { in_project "$BATS_TEST_TMPDIR"; }

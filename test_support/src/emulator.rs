@@ -117,7 +117,12 @@ impl Emulator {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start the emulator (google-cloud-cli and its emulator components must be installed)");
+            .unwrap_or_else(|e| {
+                panic!(
+                    "start {:?} (google-cloud-cli and its emulator components must be installed): {e}",
+                    command.get_program()
+                )
+            });
         self.child = Some(child);
         self.wait_ready(Duration::from_secs(60));
     }
