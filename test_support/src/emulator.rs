@@ -111,11 +111,17 @@ impl Emulator {
                 command
             }
         };
+        // Its output, kept across restarts, is what a failed start reports.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("the emulator's log file");
         let child = command
             .process_group(0)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().expect("the emulator's log file"))
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -127,7 +133,11 @@ impl Emulator {
         self.wait_ready(Duration::from_secs(60));
     }
 
-    fn wait_ready(&self, limit: Duration) {
+    fn log_path(&self) -> PathBuf {
+        std::env::temp_dir().join(format!("emulator-{}.log", self.port))
+    }
+
+    fn wait_ready(&mut self, limit: Duration) {
         let started = Instant::now();
         let url = format!("http://{}/", self.host());
         while started.elapsed() < limit {
@@ -138,9 +148,31 @@ impl Emulator {
             if ready {
                 return;
             }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "{:?} emulator exited ({status}):\n{}",
+                    self.kind,
+                    self.log_tail()
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("{:?} emulator not ready after {limit:?}", self.kind);
+        panic!(
+            "{:?} emulator not ready after {limit:?}:\n{}",
+            self.kind,
+            self.log_tail()
+        );
+    }
+
+    /// The last lines the emulator printed.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     /// Pauses it (SIGSTOP to the whole group): connections stay open and nothing answers, as a
@@ -217,6 +249,7 @@ fn group_alive(group: &str) -> bool {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop();
+        let _ = std::fs::remove_file(self.log_path());
         if self.kind == EmulatorKind::LegacyDatastoreOnDisk {
             let _ = std::fs::remove_dir_all(&self.data_dir);
         }
