@@ -41,35 +41,41 @@ install_venvs() {
   python_venv compat google-cloud-datastore && python_venv openapi openapi-spec-validator &&
     python_venv fuzz "schemathesis==$SCHEMATHESIS_VERSION" && install_fake_gcs_server
 }
+# What runs in the background, each in a process group of its own (job control on while it
+# starts; stdin from /dev/null, as without job control), stopped whole if this script ends first.
+background=()
+in_background() {
+  set -m
+  "$@" < /dev/null &
+  background+=($!)
+  set +m
+}
+# in_log NAME COMMAND...: COMMAND with its output in $LOCAL_DIR/logs/NAME.log.
+in_log() { "${@:2}" > "$LOCAL_DIR/logs/$1.log" 2>&1; }
+stop_background() {
+  # (Each `|| true`: under set -e a failed kill would end the trap before stop_tracked.)
+  for group in "${background[@]}"; do kill -TERM -- "-$group" 2> /dev/null || true; done
+  stop_tracked
+}
 if ((DRY_RUN)); then
   install_venvs
   run bats --timing "${without_binaries[@]}"
 else
-  install_venvs > "$LOCAL_DIR/logs/venvs.log" 2>&1 &
-  venvs=$!
-  # In a session of its own, so that a failed build stops it with all its children.
-  setsid bats --timing "${without_binaries[@]}" > "$LOCAL_DIR/logs/script-tests.tap" 2>&1 &
-  early_script_tests=$!
-  # (Each `|| true`: under set -e a failed kill would end the trap before stop_tracked.)
-  stop_background() {
-    kill -TERM -- "-$early_script_tests" 2> /dev/null || true
-    pkill -TERM -P "$venvs" 2> /dev/null || true
-    kill "$venvs" 2> /dev/null || true
-    stop_tracked
-  }
   trap stop_background EXIT
+  in_background in_log venvs install_venvs
+  in_background in_log script-tests bats --timing "${without_binaries[@]}"
 fi
 # Every target at once, as nextest builds them (the same features, so it finds them built), which
 # gives local.bats and compat-python.sh their binaries.
 run cargo build --workspace --all-targets --locked
 export LOCAL_BINARIES=$REPO_ROOT/target/debug
 if ((!DRY_RUN)); then
-  wait "$venvs" || die "installing the Python tools failed; see $LOCAL_DIR/logs/venvs.log"
+  wait "${background[0]}" || die "installing the Python tools failed; see $LOCAL_DIR/logs/venvs.log"
   # Before nextest: its serial tests run beside nothing.
   early_status=0
-  wait "$early_script_tests" || early_status=$?
-  trap stop_tracked EXIT
-  cat "$LOCAL_DIR/logs/script-tests.tap"
+  wait "${background[1]}" || early_status=$?
+  background=()
+  cat "$LOCAL_DIR/logs/script-tests.log"
   ((early_status == 0)) || die "script tests failed (above)"
   wait_http "http://$host/" 60 || die "the Datastore emulator did not start; see $LOCAL_DIR/logs"
 fi
@@ -106,28 +112,15 @@ if ((DRY_RUN)); then
 else
   # Each lane's output is shown once all have ended, after nextest's own.
   lanes=(checks step3 local_environment)
-  pids=()
   log "nextest's parallel tests, beside: ${lanes[*]}"
-  # Each lane in a process group of its own (job control on), stopped whole if this script ends
-  # before it does.
-  set -m
-  for lane in "${lanes[@]}"; do
-    in_lane "$lane" > "$LOCAL_DIR/logs/$lane.log" 2>&1 &
-    pids+=($!)
-  done
-  set +m
-  stop_lanes() {
-    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2> /dev/null || true; done
-    stop_tracked
-  }
-  trap stop_lanes EXIT
+  for lane in "${lanes[@]}"; do in_background in_log "$lane" in_lane "$lane"; done
   failed=()
   nextest parallel || failed+=("the Rust tests")
   for i in "${!lanes[@]}"; do
-    wait "${pids[i]}" || failed+=("${lanes[i]}")
+    wait "${background[i]}" || failed+=("${lanes[i]}")
     cat "$LOCAL_DIR/logs/${lanes[i]}.log"
   done
-  trap stop_tracked EXIT
+  background=()
   ((${#failed[@]} == 0)) || die "failed (above): ${failed[*]}"
   log "the serial tests, alone"
 fi

@@ -71,7 +71,7 @@ impl Emulator {
     /// held when stopped).
     pub fn restart(&mut self) {
         self.stop();
-        let (host, port) = ("--host=127.0.0.1", format!("--port={}", self.port));
+        let (host_flag, port_flag) = ("--host=127.0.0.1", format!("--port={}", self.port));
         // The Firestore and Pub/Sub emulators are started by the launcher `gcloud emulators ...
         // start` itself executes, which saves gcloud's own start (0.8 s of CPU, a dozen times in
         // the serial tests). The legacy Datastore emulator needs gcloud's set-up of its data
@@ -81,13 +81,18 @@ impl Emulator {
                 let mut command = Command::new(sdk_platform(
                     "cloud-firestore-emulator/cloud_firestore_emulator",
                 ));
-                command.args(["start", host, &port, "--database-mode=datastore-mode"]);
+                command.args([
+                    "start",
+                    host_flag,
+                    &port_flag,
+                    "--database-mode=datastore-mode",
+                ]);
                 command
             }
             EmulatorKind::PubSub => {
                 let mut command =
                     Command::new(sdk_platform("pubsub-emulator/bin/cloud-pubsub-emulator"));
-                command.args([host, &port]);
+                command.args([host_flag, &port_flag]);
                 command
             }
             kind @ (EmulatorKind::LegacyDatastore | EmulatorKind::LegacyDatastoreOnDisk) => {
