@@ -48,15 +48,25 @@ fn eighty_worst_case_requests_at_once_stay_small() {
 
 #[test]
 fn bodies_that_trickle_in_cannot_keep_the_body_room_from_others() {
-    let service = start();
+    // Bodies of 256 KiB may hold room for 4 s (2 s, and 1 s per 128 KiB), a room of 2 MiB takes
+    // eight: the room comes free after 4 s rather than the 10 s of the default room's 1 MiB bodies.
+    let room = 2 * 1024 * 1024;
+    let declared = 256 * 1024;
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_hello_world"),
+        &[
+            ("RUST_LOG", "warn,common=info"),
+            ("BODY_ROOM_BYTES", &room.to_string()),
+        ],
+    );
     let port = service.port;
     // More declared bytes than the instance admits at once, each arriving a byte at a time.
     let stop = Arc::new(AtomicBool::new(false));
-    let senders = common::configuration::DEFAULT_BODY_ROOM / (1024 * 1024) + 2;
+    let senders = room / declared + 2;
     let trickling: Vec<_> = (0..senders)
         .map(|_| {
             let stop = Arc::clone(&stop);
-            std::thread::spawn(move || trickle_body(port, "/api/v1/hello", 1024 * 1024, &stop))
+            std::thread::spawn(move || trickle_body(port, "/api/v1/hello", declared, &stop))
         })
         .collect();
     std::thread::sleep(Duration::from_secs(1));
