@@ -66,7 +66,24 @@ python_venv() {
   ((DRY_RUN)) || touch "$venv/.installed"
 }
 
-# free_port: a TCP port of loopback that nothing listens on now.
+# free_port: a TCP port of loopback that nothing listens on now, below the kernel's ephemeral
+# range (one from that range can be taken by an outgoing connection's local end, even a readiness
+# probe's to that very port, before the server binds it); random, so that parallel callers seldom
+# try the same one.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 - << 'EOF'
+import random, socket
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral = int(f.read().split()[0])
+for port in random.sample(range(10000, ephemeral), 1000):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    raise SystemExit("no free port below the ephemeral range")
+EOF
 }

@@ -25,6 +25,7 @@ pub use process::ServiceProcess;
 pub use proxy::CutProxy;
 pub use pubsub::PubSub;
 
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -62,12 +63,22 @@ pub fn test_config() -> common::Config {
 /// The project every test uses on the emulators.
 pub const PROJECT: &str = "demo";
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, below the kernel's ephemeral range: a port from that range
+/// can be taken by an outgoing connection's local end before the server binds it, even by a
+/// readiness probe to that very port (which then connects to itself), and the server's start
+/// fails. Random, so that tests in parallel seldom try the same one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+    const LOWEST: u64 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral.saturating_sub(LOWEST).max(1);
+    let start = RandomState::new().build_hasher().finish();
+    (0..1000)
+        .filter_map(|i| u16::try_from(LOWEST + start.wrapping_add(i) % span).ok())
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// A Datastore namespace no other test uses, so tests share one emulator without seeing each
