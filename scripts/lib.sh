@@ -66,24 +66,26 @@ python_venv() {
   ((DRY_RUN)) || touch "$venv/.installed"
 }
 
-# free_port: a TCP port of loopback that nothing listens on now, below the kernel's ephemeral
+# free_port: a TCP port of loopback that nothing listens on now, outside the kernel's ephemeral
 # range (one from that range can be taken by an outgoing connection's local end, even a readiness
 # probe's to that very port, before the server binds it); random, so that parallel callers seldom
-# try the same one.
+# try the same one. Isolated (-I): nothing in the working directory can stand in for a module.
 free_port() {
-  python3 - << 'EOF'
+  python3 -I - << 'EOF'
 import random, socket
-with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-    ephemeral = int(f.read().split()[0])
-for port in random.sample(range(10000, ephemeral), 1000):
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low, high = map(int, f.read().split())
+except (OSError, ValueError):
+    low, high = 32768, 60999
+outside = [*range(10000, low), *range(high + 1, 65536)]
+for port in random.sample(outside, min(1000, len(outside))) + [0]:
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
             continue
-        print(port)
+        print(s.getsockname()[1])
         break
-else:
-    raise SystemExit("no free port below the ephemeral range")
 EOF
 }

@@ -63,22 +63,33 @@ pub fn test_config() -> common::Config {
 /// The project every test uses on the emulators.
 pub const PROJECT: &str = "demo";
 
-/// A port nobody listens on right now, below the kernel's ephemeral range: a port from that range
-/// can be taken by an outgoing connection's local end before the server binds it, even by a
+/// A port nobody listens on right now, outside the kernel's ephemeral range: a port from that
+/// range can be taken by an outgoing connection's local end before the server binds it, even by a
 /// readiness probe to that very port (which then connects to itself), and the server's start
-/// fails. Random, so that tests in parallel seldom try the same one.
+/// fails. Random, so that tests in parallel seldom try the same one; the kernel's pick (port 0)
+/// when nothing outside the range is free.
 pub fn free_port() -> u16 {
-    const LOWEST: u64 = 10_000;
-    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+    let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u64>().ok())
-        .unwrap_or(32_768);
-    let span = ephemeral.saturating_sub(LOWEST).max(1);
-    let start = RandomState::new().build_hasher().finish();
-    (0..1000)
-        .filter_map(|i| u16::try_from(LOWEST + start.wrapping_add(i) % span).ok())
-        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port below the ephemeral range")
+        .and_then(|range| {
+            let mut ends = range.split_whitespace().map(|end| end.parse::<u32>().ok());
+            Some((ends.next()??, ends.next()??))
+        })
+        .unwrap_or((32_768, 60_999));
+    let outside: Vec<u32> = (10_000..low).chain(high + 1..=65_535).collect();
+    let start = RandomState::new().build_hasher().finish() as usize;
+    let tries = outside.len().min(1000);
+    (0..tries)
+        .map(|i| outside[(start + i) % outside.len()])
+        .chain([0])
+        .filter_map(|port| u16::try_from(port).ok())
+        .find_map(|port| {
+            TcpListener::bind(("127.0.0.1", port))
+                .and_then(|listener| listener.local_addr())
+                .ok()
+        })
+        .map(|address| address.port())
+        .expect("a free port")
 }
 
 /// A Datastore namespace no other test uses, so tests share one emulator without seeing each

@@ -133,9 +133,9 @@ fn eighty_largest_stores_while_datastore_is_stalled_stay_small() {
         ],
     );
     let largest = json_of_size("message", value::MAX_ENTITY_BYTES - 200);
-    assert_eq!(
-        store_times(&service, &largest, 1),
-        1,
+    // A new emulator's first answers can take seconds, longer than the deadline: a few tries.
+    assert!(
+        (0..5).any(|_| store_times(&service, &largest, 1) == 1),
         "connected before the stall"
     );
     // Stalled for 4 s: every store waits out its 2 s deadline (5 s by default: the serial stage
