@@ -10,9 +10,9 @@ const PER_SECOND: u32 = 200;
 
 /// Sends 200 `POST path` a second (the body of request `i` from `body`) while `emulator` is
 /// killed at 3 s and restarted 2 s later, until 5 s after its return. Asserts that the load kept
-/// its rate, that every request
-/// is answered, 200 or 503 JSON, within `deadline` + 0.5 s (no hang, no 500), that the outage was
-/// felt, and that every request sent 2 s after the emulator's return is a 200 (more than 400).
+/// its rate, that every request is answered, 200 or 503 JSON, within `deadline` + 0.5 s (no
+/// hang, no 500), that the outage was felt, and that every request sent 2 s after the emulator's
+/// return is a 200 (more than 400).
 pub async fn assert_survives_datastore_kill(
     emulator: Emulator,
     client: &ServiceClient,

@@ -13,10 +13,13 @@ use test_support::resilience::{
 };
 
 fn start() -> ServiceProcess {
-    ServiceProcess::start(
-        env!("CARGO_BIN_EXE_hello_world"),
-        &[("RUST_LOG", "warn,common=info")],
-    )
+    start_with(&[])
+}
+
+/// The binary with `vars` set beside its log filter.
+fn start_with(vars: &[(&str, &str)]) -> ServiceProcess {
+    let vars = [&[("RUST_LOG", "warn,common=info")], vars].concat();
+    ServiceProcess::start(env!("CARGO_BIN_EXE_hello_world"), &vars)
 }
 
 #[test]
@@ -52,13 +55,7 @@ fn bodies_that_trickle_in_cannot_keep_the_body_room_from_others() {
     // eight: the room comes free after 4 s rather than the 10 s of the default room's 1 MiB bodies.
     let room = 2 * 1024 * 1024;
     let declared = 256 * 1024;
-    let service = ServiceProcess::start(
-        env!("CARGO_BIN_EXE_hello_world"),
-        &[
-            ("RUST_LOG", "warn,common=info"),
-            ("BODY_ROOM_BYTES", &room.to_string()),
-        ],
-    );
+    let service = start_with(&[("BODY_ROOM_BYTES", &room.to_string())]);
     let port = service.port;
     // More declared bytes than the instance admits at once, each arriving a byte at a time.
     let stop = Arc::new(AtomicBool::new(false));
