@@ -1,18 +1,34 @@
 //! The Datastore emulator killed under load (issue 7's fault test), for any Datastore service.
+//!
+//! Its phases follow the answers, not a clock: a new emulator's JVM answers its first requests
+//! slowly, for seconds on a slow machine, and a fixed timetable measured that, not the service.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::load::post_at_rate;
+use crate::load::{LoadRun, Outcome, timeline};
 use crate::{Emulator, ServiceClient};
 
 /// Requests a second: enough that every phase of the outage is felt by hundreds.
 const PER_SECOND: u32 = 200;
+/// 200s before the kill: the service serving, not just started.
+const SERVED_BEFORE_KILL: usize = 150;
+/// How long the service may take to serve them (a cold emulator on a slow machine takes seconds).
+const SERVING_LIMIT: Duration = Duration::from_secs(30);
+/// How long the emulator stays dead.
+const OUTAGE: Duration = Duration::from_secs(2);
+/// From the emulator's return to the last request not answered 200. Measured: under 1 s on an
+/// idle machine, about 3 s with the test on one core; a service that does not reconnect never
+/// gets there.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(10);
+/// How long every request must be a 200 for the service to count as recovered.
+const RECOVERED_FOR: Duration = Duration::from_millis(2500);
 
-/// Sends 200 `POST path` a second (the body of request `i` from `body`) while `emulator` is
-/// killed at 3 s and restarted 2 s later, until 5 s after its return. Asserts that the load kept
-/// its rate, that every request is answered, 200 or 503 JSON, within `deadline` + 0.5 s (no
-/// hang, no 500), that the outage was felt, and that every request sent 2 s after the emulator's
-/// return is a 200 (more than 400).
+/// Sends 200 `POST path` a second (the body of request `i` from `body`); once 150 have been
+/// answered 200, kills `emulator`, and restarts it 2 s later. Asserts that the load kept its rate,
+/// that every request is answered, 200 or 503 JSON, within `deadline` + 1 s (no hang, no 500),
+/// that the outage was felt (more than 100 503s), and that the service recovers: within 10 s of
+/// the emulator's return, every request is a 200, for more than 2 s (400 requests) until the load
+/// ends 2.5 s later.
 pub async fn assert_survives_datastore_kill(
     emulator: Emulator,
     client: &ServiceClient,
@@ -20,79 +36,97 @@ pub async fn assert_survives_datastore_kill(
     body: impl Fn(usize) -> serde_json::Value,
     deadline: Duration,
 ) {
-    let started = Instant::now();
+    // The deadline and a second: a starved machine (the test, the service and the emulator on 1.2
+    // cores) answers a 1 s deadline's 503 up to 1.6 s late; a hang is a connect timeout's 30 s.
+    let answer_limit = deadline + Duration::from_secs(1);
+    let run = LoadRun::start();
     let (returned_tx, returned_rx) = tokio::sync::oneshot::channel();
-    // The emulator's stop and start block: off the runtime that sends the load.
-    let outage = tokio::task::spawn_blocking(move || {
-        let mut emulator = emulator;
-        // 3 s: a new emulator's first answers take a second or more (killed at 1.5 s, a fresh
-        // clone's run saw fewer than 100 served before the kill).
-        std::thread::sleep(Duration::from_secs(3));
-        let killed = started.elapsed();
-        emulator.stop();
-        std::thread::sleep(Duration::from_secs(2));
-        emulator.restart();
-        let _ = returned_tx.send(());
-        (killed, started.elapsed(), emulator)
+    // The emulator's stop and start block: off the runtime that sends the load. Not served in
+    // time, it is not killed: the sender dropped ends the load, and the assertions say why.
+    let outage = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || {
+            let mut emulator = emulator;
+            while run.progress().served < SERVED_BEFORE_KILL {
+                if run.elapsed() > SERVING_LIMIT {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let killed = run.elapsed();
+            emulator.stop();
+            std::thread::sleep(OUTAGE);
+            emulator.restart();
+            let returned = run.elapsed();
+            let _ = returned_tx.send(returned);
+            Some((killed, returned, emulator))
+        }
     });
-    // 2 s to recover, then more than 2 s of 200s. (A failed restart drops the sender: the load
-    // stops 5 s later, and the outage task's panic is reported.)
+    // Ends RECOVERED_FOR of 200s after the latest failure, once every request sent before then
+    // has answered; or when the recovery is past its limit.
     let stop = async {
-        let _ = returned_rx.await;
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Ok(returned) = returned_rx.await else {
+            return;
+        };
+        let give_up = returned + RECOVERY_LIMIT + RECOVERED_FOR + answer_limit;
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let failed = run.progress().last_failure_sent_at.unwrap_or_default();
+            let now = run.elapsed();
+            if now >= failed.max(returned) + RECOVERED_FOR + answer_limit || now >= give_up {
+                return;
+            }
+        }
     };
-    let load = post_at_rate(client, path, body, PER_SECOND, stop);
+    let load = run.post_at_rate(client, path, body, PER_SECOND, stop);
     let (outcomes, outage) = tokio::join!(load, outage);
-    let (killed, returned, _emulator) = outage.expect("the outage task");
-    // A restart takes 1 to 3 s alone, longer on a busy machine; far longer is a stuck emulator.
-    assert!(
-        returned < Duration::from_secs(15),
-        "the emulator took until {returned:?} to return"
-    );
+    let slices = timeline(&outcomes, Duration::from_millis(500));
+    let Some((killed, returned, _emulator)) = outage.expect("the outage task") else {
+        panic!("fewer than {SERVED_BEFORE_KILL} 200s in {SERVING_LIMIT:?}:\n{slices}");
+    };
 
     // A client that fell behind would test less than it claims: 90 % of the rate, at least.
     let sent_for = outcomes.last().map_or(Duration::ZERO, |o| o.sent_at);
     assert!(
         sent_for > returned
             && outcomes.len() as f64 > 0.9 * f64::from(PER_SECOND) * sent_for.as_secs_f64(),
-        "only {} requests sent in {sent_for:?}",
+        "only {} requests sent in {sent_for:?}:\n{slices}",
         outcomes.len()
     );
-    for outcome in &outcomes {
-        assert!(
-            matches!(outcome.status, Some(200 | 503)) && outcome.json,
-            "{outcome:?}"
-        );
-        assert!(
-            outcome.latency < deadline + Duration::from_millis(500),
-            "{outcome:?}"
-        );
-    }
-    let count = |status: u16, from: Duration, to: Duration| {
-        outcomes
-            .iter()
-            .filter(|o| o.status == Some(status) && o.sent_at >= from && o.sent_at < to)
-            .count()
-    };
-    assert!(
-        count(200, Duration::ZERO, killed) > 100,
-        "served before the kill"
-    );
-    assert!(
-        count(503, killed, returned) > 100,
-        "503s while Datastore was down"
-    );
-    let recovered = returned + Duration::from_secs(2);
-    let late_failures: Vec<_> = outcomes
+    let unexpected: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| o.sent_at >= recovered && o.status != Some(200))
+        .filter(|o| !(matches!(o.status, Some(200 | 503)) && o.json && o.latency < answer_limit))
         .collect();
     assert!(
-        late_failures.is_empty(),
-        "not recovered 2 s after the return: {late_failures:?}"
+        unexpected.is_empty(),
+        "not a 200 or 503 JSON within {answer_limit:?}: {} requests, the first {:?}\n{slices}",
+        unexpected.len(),
+        unexpected.first()
+    );
+    let unavailable = outcomes
+        .iter()
+        .filter(|o| o.status == Some(503) && o.sent_at >= killed && o.sent_at < returned)
+        .count();
+    assert!(
+        unavailable > 100,
+        "{unavailable} 503s while Datastore was down ({killed:?} to {returned:?}):\n{slices}"
+    );
+    let last_failure = outcomes
+        .iter()
+        .filter(|o| o.status != Some(200))
+        .map(|o| o.sent_at)
+        .max()
+        .unwrap_or_default();
+    let recovered_in = last_failure.saturating_sub(returned);
+    let served_since = outcomes.iter().filter(|o| o.sent_at > last_failure).count();
+    let slowest = outcomes.iter().map(|o| o.latency).max().unwrap_or_default();
+    eprintln!(
+        "killed at {killed:.1?}, back at {returned:.1?}, last failure {recovered_in:.1?} later, \
+         then {served_since} × 200; slowest answer {slowest:.2?}\n{slices}"
     );
     assert!(
-        count(200, recovered, Duration::MAX) > 400,
-        "served after the recovery"
+        recovered_in < RECOVERY_LIMIT && served_since > 400,
+        "not recovered: a failure {recovered_in:?} after the emulator's return, \
+         {served_since} × 200 since:\n{slices}"
     );
 }

@@ -10,7 +10,7 @@ mod datastore_rest;
 mod emulator;
 pub mod fault;
 mod http;
-pub mod load;
+mod load;
 pub mod openapi;
 mod process;
 mod proxy;
