@@ -105,12 +105,6 @@ LOCAL_BINARIES=${LOCAL_BINARIES:-}
 # topic after 5 s of Datastore outage (the emulator-restart test lost 18 of 75 so), 100 after
 # about 100 s. The tests' subscriptions use the same number (test_support/src/pubsub.rs).
 LOCAL_MAX_DELIVERY_ATTEMPTS=${LOCAL_MAX_DELIVERY_ATTEMPTS:-100}
-# The JVM flags scripts/test.sh gives every emulator it runs (JAVA_TOOL_OPTIONS): the quick
-# compiler only, one GC thread. A test's emulator lives seconds to minutes, and the optimising
-# compiler's threads took the cores from the tests: measured on scripts/test.sh, 37 to 70 s less
-# CPU and the parallel stage 42 to 50 s -> 25 to 30 s; the one Datastore-bound test, 80 retrieves
-# of 20 MB, 21 -> 27 s. Benchmarks and local.sh keep the JVM's defaults.
-TEST_EMULATOR_JAVA_OPTIONS=${TEST_EMULATOR_JAVA_OPTIONS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
 
 # --- scripts/check-fuzz.sh: the schema-driven fuzzer (Schemathesis, pinned), its seed (fixed, so
 # that a failure can be repeated) and its examples per operation (30: about 15 s for the three

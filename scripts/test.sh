@@ -34,9 +34,6 @@ for file in scripts/tests/*.bats; do
   [[ " ${with_binaries[*]} " == *" $file "* ]] || without_binaries+=("$file")
 done
 
-# Every emulator of the run (this one, and those the tests and local.sh start) gets these flags;
-# the user's own, after them, win.
-export JAVA_TOOL_OPTIONS="$TEST_EMULATOR_JAVA_OPTIONS ${JAVA_TOOL_OPTIONS:-}"
 host=127.0.0.1:$(free_port)
 start_datastore_emulator "$host" test-datastore-emulator
 # The Python tools' venvs install while cargo compiles (PyPI downloads: little CPU).

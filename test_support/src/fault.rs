@@ -16,19 +16,19 @@ const SERVED_BEFORE_KILL: usize = 150;
 const SERVING_LIMIT: Duration = Duration::from_secs(30);
 /// How long the emulator stays dead.
 const OUTAGE: Duration = Duration::from_secs(2);
-/// From the emulator's return to the last request not answered 200. Measured: under 1 s on an
-/// idle machine, about 3 s with the test on one core; a service that does not reconnect never
-/// gets there.
-const RECOVERY_LIMIT: Duration = Duration::from_secs(10);
+/// From the emulator's return to the last request not answered 200. Measured: 0.1 to 0.9 s on an
+/// idle machine, 0.8 to 6.4 s with the test held to 1.2 or 1.4 cores (docs/reliability.md); a
+/// service that does not reconnect never gets there.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(15);
 /// How long every request must be a 200 for the service to count as recovered.
 const RECOVERED_FOR: Duration = Duration::from_millis(2500);
 
 /// Sends 200 `POST path` a second (the body of request `i` from `body`); once 150 have been
 /// answered 200, kills `emulator`, and restarts it 2 s later. Asserts that the load kept its rate,
 /// that every request is answered, 200 or 503 JSON, within `deadline` + 1 s (no hang, no 500),
-/// that the outage was felt (more than 100 503s), and that the service recovers: within 10 s of
-/// the emulator's return, every request is a 200, for more than 2 s (400 requests) until the load
-/// ends 2.5 s later.
+/// that the outage was felt (more than 100 503s), and that the service recovers: the last request
+/// not answered 200 was sent within 15 s of the emulator's return, and every request of at least
+/// 2.5 s after it was. The load ends once those have answered.
 pub async fn assert_survives_datastore_kill(
     emulator: Emulator,
     client: &ServiceClient,
@@ -36,8 +36,9 @@ pub async fn assert_survives_datastore_kill(
     body: impl Fn(usize) -> serde_json::Value,
     deadline: Duration,
 ) {
-    // The deadline and a second: a starved machine (the test, the service and the emulator on 1.2
-    // cores) answers a 1 s deadline's 503 up to 1.6 s late; a hang is a connect timeout's 30 s.
+    // The deadline and a second for a starved machine: with the test, the service and the
+    // emulator held to 1.2 cores, the slowest answer took 1.7 s (2.2 s with the emulator on the
+    // JVM's default flags, emulator.rs). A hang is no answer at all (load::NO_ANSWER).
     let answer_limit = deadline + Duration::from_secs(1);
     let run = LoadRun::start();
     let (returned_tx, returned_rx) = tokio::sync::oneshot::channel();
@@ -81,15 +82,15 @@ pub async fn assert_survives_datastore_kill(
     let load = run.post_at_rate(client, path, body, PER_SECOND, stop);
     let (outcomes, outage) = tokio::join!(load, outage);
     let slices = timeline(&outcomes, Duration::from_millis(500));
-    let Some((killed, returned, _emulator)) = outage.expect("the outage task") else {
+    let outage = outage.unwrap_or_else(|e| panic!("the outage task: {e}\n{slices}"));
+    let Some((killed, returned, _emulator)) = outage else {
         panic!("fewer than {SERVED_BEFORE_KILL} 200s in {SERVING_LIMIT:?}:\n{slices}");
     };
 
     // A client that fell behind would test less than it claims: 90 % of the rate, at least.
     let sent_for = outcomes.last().map_or(Duration::ZERO, |o| o.sent_at);
     assert!(
-        sent_for > returned
-            && outcomes.len() as f64 > 0.9 * f64::from(PER_SECOND) * sent_for.as_secs_f64(),
+        outcomes.len() as f64 > 0.9 * f64::from(PER_SECOND) * sent_for.as_secs_f64(),
         "only {} requests sent in {sent_for:?}:\n{slices}",
         outcomes.len()
     );
@@ -118,15 +119,17 @@ pub async fn assert_survives_datastore_kill(
         .max()
         .unwrap_or_default();
     let recovered_in = last_failure.saturating_sub(returned);
+    // A failure still on its way when the load stopped leaves less than RECOVERED_FOR after it.
+    let served_for = sent_for.saturating_sub(last_failure);
     let served_since = outcomes.iter().filter(|o| o.sent_at > last_failure).count();
     let slowest = outcomes.iter().map(|o| o.latency).max().unwrap_or_default();
     eprintln!(
         "killed at {killed:.1?}, back at {returned:.1?}, last failure {recovered_in:.1?} later, \
-         then {served_since} × 200; slowest answer {slowest:.2?}\n{slices}"
+         then {served_since} × 200 in {served_for:.1?}; slowest answer {slowest:.2?}"
     );
     assert!(
-        recovered_in < RECOVERY_LIMIT && served_since > 400,
+        recovered_in < RECOVERY_LIMIT && served_for >= RECOVERED_FOR,
         "not recovered: a failure {recovered_in:?} after the emulator's return, \
-         {served_since} × 200 since:\n{slices}"
+         then {served_since} × 200 in {served_for:?}:\n{slices}"
     );
 }

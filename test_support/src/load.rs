@@ -4,9 +4,12 @@ use std::time::{Duration, Instant};
 
 use crate::ServiceClient;
 
+/// How long a request waits for its answer: past it, the request hung (its outcome has no status).
+pub const NO_ANSWER: Duration = Duration::from_secs(30);
+
 /// One request of a load run: when it was sent (since the run began), its status (None: no
 /// answer, a transport error), how long it took, and whether the body was JSON.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outcome {
     pub sent_at: Duration,
     pub status: Option<u16>,
@@ -44,6 +47,7 @@ impl LoadRun {
         self.started.elapsed()
     }
 
+    /// The answers so far.
     pub fn progress(&self) -> Progress {
         *self.progress.lock().unwrap()
     }
@@ -59,7 +63,8 @@ impl LoadRun {
     }
 
     /// Sends `POST path` (request `i` with `body(i)`) at `per_second` until `stop` completes, each
-    /// request on its own task, and returns every outcome once all have answered (or failed).
+    /// request on its own task, and returns every outcome once all have answered, failed, or
+    /// waited [`NO_ANSWER`] for an answer.
     pub async fn post_at_rate(
         self: &Arc<Self>,
         client: &ServiceClient,
@@ -74,7 +79,9 @@ impl LoadRun {
         let mut stop = std::pin::pin!(stop);
         loop {
             let json = body(tasks.len()).to_string().into_bytes();
-            let request = client.request("POST", path, Some("application/json"), json);
+            let request = client
+                .request("POST", path, Some("application/json"), json)
+                .timeout(NO_ANSWER);
             let run = Arc::clone(self);
             tasks.push(tokio::spawn(async move {
                 let sent = Instant::now();
@@ -121,6 +128,7 @@ impl LoadRun {
 /// The run in slices of `step`, a line each: requests sent, 200s, 503s, anything else, and the
 /// slowest answer. What a failed assertion shows instead of thousands of outcomes.
 pub fn timeline(outcomes: &[Outcome], step: Duration) -> String {
+    assert!(!step.is_zero(), "a timeline needs a step");
     let mut text = String::from("sent from | sent | 200 | 503 | other | slowest\n");
     let Some(last) = outcomes.iter().map(|o| o.sent_at).max() else {
         return text;
@@ -136,7 +144,7 @@ pub fn timeline(outcomes: &[Outcome], step: Duration) -> String {
         let slowest = slice.iter().map(|o| o.latency).max().unwrap_or_default();
         let _ = writeln!(
             text,
-            "{:>7.1} s | {:>4} | {served:>3} | {unavailable:>3} | {:>5} | {slowest:.0?}",
+            "{:>7.1} s | {:>4} | {served:>3} | {unavailable:>3} | {:>5} | {slowest:.2?}",
             from.as_secs_f64(),
             slice.len(),
             slice.len() - served - unavailable,

@@ -1,7 +1,7 @@
 //! Fault under load: the Datastore emulator killed while 200 stores a second arrive, restarted
-//! seconds later. Every request gets an answer (200, or 503 JSON within the deadline; never a
-//! hang, never a 500), and the service serves normally again once the emulator is back, without
-//! a restart.
+//! seconds later. Every request gets an answer (200, or 503 JSON by a second past the deadline;
+//! never a hang, never a 500), and the service serves normally again once the emulator is back,
+//! without a restart.
 
 use std::time::Duration;
 

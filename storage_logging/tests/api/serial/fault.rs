@@ -1,6 +1,6 @@
-//! Fault under load: the Datastore emulator killed while 200 push deliveries a second arrive
-//! (each a new message), restarted seconds later. Every delivery gets an answer (200, or 503 JSON
-//! within the deadline, so Pub/Sub retries; never a hang, never a 500), and the service serves
+//! Fault under load: the Datastore emulator killed while 200 push deliveries a second arrive (each
+//! a new message), restarted seconds later. Every delivery gets an answer (200, or 503 JSON by a
+//! second past the deadline, so Pub/Sub retries; never a hang, never a 500), and the service serves
 //! normally again once the emulator is back, without a restart.
 
 use std::time::Duration;
