@@ -6,12 +6,9 @@ use std::time::{Duration, Instant};
 use crate::{PROJECT, free_port};
 
 /// The JVM flags of the emulators a test starts: the quick compiler only, and one GC thread. Such
-/// an emulator lives seconds and is often restarted, and the optimising compiler's threads took the
-/// cores from the service under test: message_board's fault test, its emulator included, used a
-/// third less CPU (22.5 s, now 15.0 s) and answered the first stores sooner (killed after 150 at
-/// 1.2 s instead of 2.2 s). The shared emulator of scripts/test.sh keeps the JVM's defaults: with
-/// these, the 80 retrieves of 20 MB it serves were slower (21 s, then 27 s) and, in a slow hour, a
-/// retrieve waited out its 5 s deadline.
+/// an emulator lives seconds and is often restarted; the optimising compiler's threads took the
+/// cores from the service under test (docs/testing.md, "Times"). Not for scripts/test.sh's shared
+/// emulator, whose heavy reads they slowed.
 const JAVA_OPTIONS: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,12 +122,11 @@ impl Emulator {
                 command
             }
         };
-        // A JAVA_TOOL_OPTIONS of the user's own comes after ours.
-        let java_options = format!(
-            "{JAVA_OPTIONS} {}",
-            std::env::var("JAVA_TOOL_OPTIONS").unwrap_or_default()
-        );
-        command.env("JAVA_TOOL_OPTIONS", java_options);
+        // Ours only where the user set none: theirs may name another collector, and the JVM
+        // refuses two.
+        if std::env::var_os("JAVA_TOOL_OPTIONS").is_none() {
+            command.env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
+        }
         // Its output, kept across restarts, is what a failed start reports.
         let log = std::fs::OpenOptions::new()
             .create(true)
