@@ -50,19 +50,18 @@ impl ServiceProcess {
         process
     }
 
-    /// Starts `binary` on the shared Datastore emulator, in a namespace of its own.
-    pub fn start_on_datastore(binary: &str) -> Self {
+    /// Starts `binary` on the shared Datastore emulator, in a namespace of its own, with `vars`
+    /// besides.
+    pub fn start_on_datastore(binary: &str, vars: &[(&str, &str)]) -> Self {
         let host = crate::shared_datastore_host();
         let namespace = crate::unique_namespace("process");
-        Self::start(
-            binary,
-            &[
-                ("RUST_LOG", "warn,common=info"),
-                ("DATASTORE_EMULATOR_HOST", host.as_str()),
-                ("DATASTORE_PROJECT_ID", crate::PROJECT),
-                ("DATASTORE_NAMESPACE", namespace.as_str()),
-            ],
-        )
+        let datastore = [
+            ("RUST_LOG", "warn,common=info"),
+            ("DATASTORE_EMULATOR_HOST", host.as_str()),
+            ("DATASTORE_PROJECT_ID", crate::PROJECT),
+            ("DATASTORE_NAMESPACE", namespace.as_str()),
+        ];
+        Self::start(binary, &[&datastore[..], vars].concat())
     }
 
     pub fn pid(&self) -> u32 {

@@ -24,7 +24,7 @@ const PEAK_RSS_MIB: u64 = 128;
 
 /// 80 requests at once, each as large, wide or deep as a body may be, on a Datastore of its own.
 fn peak_under_worst(path: &'static str, largest_field: &str) -> u64 {
-    let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
+    let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"), &[]);
     // The largest message Datastore takes in one entity, and the widest and deepest bodies with
     // a message, so that stores store.
     let with_message = |body: Vec<u8>| {
@@ -62,7 +62,13 @@ const LARGE_MESSAGES: usize = 20;
 
 #[test]
 fn eighty_retrieves_of_a_name_with_the_largest_messages_answer_all_in_little_memory() {
-    let service = ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_message_board"));
+    // What this test bounds is memory and completeness, not the emulator's speed: with the
+    // machine held to 0.8 cores, one of its Datastore calls outlasted the default 5 s deadline. A
+    // longer wait holds buffers longer, so it makes the bound no easier.
+    let service = ServiceProcess::start_on_datastore(
+        env!("CARGO_BIN_EXE_message_board"),
+        &[("DATASTORE_TIMEOUT_MS", "30000")],
+    );
     let largest = json_of_size("message", value::MAX_ENTITY_BYTES - 200);
     let stored = store_times(&service, &largest, LARGE_MESSAGES);
     assert_eq!(stored, LARGE_MESSAGES);

@@ -29,7 +29,7 @@ fn ten_mib_bodies_are_refused_quickly_in_little_memory() {
 const PEAK_RSS_MIB: u64 = 96;
 
 fn service() -> ServiceProcess {
-    ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_storage_logging"))
+    ServiceProcess::start_on_datastore(env!("CARGO_BIN_EXE_storage_logging"), &[])
 }
 
 /// `body` grown to the route's limit with a string field `pad` (attributes of a push, an
