@@ -30,7 +30,7 @@ const RECOVERED_FOR: Duration = Duration::from_millis(2500);
 /// hang, no 500), that the outage was felt (more than 100 503s among the requests sent while the
 /// emulator was dead), and that the service recovers: the last request not answered 200 was sent
 /// within 15 s of the emulator's return, and every request of at least 2.5 s after it was. The
-/// load stops `deadline` + 1 s after the last of those was sent, when all have answered.
+/// load stops `deadline` + 1 s after the last of those was sent, by when each must have answered.
 pub async fn assert_survives_datastore_kill(
     emulator: Emulator,
     client: &ServiceClient,
